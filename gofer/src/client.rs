@@ -1,6 +1,6 @@
 //! The sentry's side of a gofer connection.
 
-use crate::message::{get_dirent, get_stat, get_statfs, ReplyHeader, Request};
+use crate::message::{get_dirent, get_stat, get_statfs, ReplyHeader, Request, MAX_WALK};
 use crate::wire::{recv_frame, send_frame, Decoder};
 use crate::{DirEntry, Error, NodeId, Result, SetAttr, Stat, StatFs};
 use parking_lot::Mutex;
@@ -120,20 +120,40 @@ impl Client {
     /// only for protocol failures, an invalid name anywhere, or if the first
     /// component cannot be walked.
     pub fn walk_many(&self, dir: NodeId, names: &[&[u8]]) -> Result<Vec<(NodeId, Stat)>> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let req = Request::Walk {
-            dir,
-            names: names.to_vec(),
-        };
-        self.call(&req, |d, _| {
-            let n = d.u32()? as usize;
-            if n > names.len() {
-                return Err(Error::Protocol("walk returned too many nodes".into()));
+        let mut out: Vec<(NodeId, Stat)> = Vec::with_capacity(names.len());
+        // Long walks go in chunks of MAX_WALK components per round trip.
+        for chunk in names.chunks(MAX_WALK) {
+            let from = match out.last() {
+                None => dir,
+                Some((_, st)) if !st.is_dir() => break,
+                Some((node, _)) => *node,
+            };
+            let req = Request::Walk {
+                dir: from,
+                names: chunk.to_vec(),
+            };
+            let first_chunk = out.is_empty();
+            let got = self.call(&req, |d, _| {
+                let n = d.u32()? as usize;
+                if n > chunk.len() {
+                    return Err(Error::Protocol("walk returned too many nodes".into()));
+                }
+                (0..n).map(|_| node_stat(d)).collect::<Result<Vec<_>>>()
+            });
+            let got = match got {
+                Ok(v) => v,
+                // A later chunk's first component is not "the first
+                // component": it just ends the walk.
+                Err(Error::Errno(_)) if !first_chunk => break,
+                Err(e) => return Err(e),
+            };
+            let complete = got.len() == chunk.len();
+            out.extend(got);
+            if !complete {
+                break;
             }
-            (0..n).map(|_| node_stat(d)).collect()
-        })
+        }
+        Ok(out)
     }
 
     /// The current stat of `node`.

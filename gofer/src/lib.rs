@@ -43,7 +43,7 @@ pub mod wire;
 mod tests;
 
 pub use client::Client;
-pub use server::{serve, ServerConfig};
+pub use server::{open_proc_self_fd, serve, serve_with_proc_fd, ServerConfig};
 
 use std::os::fd::OwnedFd;
 

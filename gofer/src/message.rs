@@ -9,6 +9,10 @@
 use crate::wire::{Decoder, Encoder};
 use crate::{DirEntry, Error, NodeId, Result, SetAttr, Stat, StatFs, TimeSet, Timespec};
 
+/// Most components one walk request may carry (the client splits longer
+/// walks), so that a walk reply always fits in [`crate::wire::MAX_MESSAGE`].
+pub const MAX_WALK: usize = 1024;
+
 /// Operation codes. The comment on each says what a successful reply holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
@@ -362,7 +366,7 @@ impl<'a> Request<'a> {
                 let count = d.u32()? as usize;
                 // Every name takes at least its 4-byte length: bound the
                 // allocation by what the frame can actually hold.
-                if count > d.remaining() / 4 {
+                if count > d.remaining() / 4 || count > MAX_WALK {
                     return Err(Error::Protocol("bad walk count".into()));
                 }
                 let mut names = Vec::with_capacity(count);

@@ -119,16 +119,33 @@ const OPEN_ALLOWED: i32 = libc::O_ACCMODE
 /// opened or the socket breaks; a malformed request only earns an `EINVAL`
 /// reply (or, if not even its id can be read, the connection is dropped).
 pub fn serve(config: &ServerConfig, sock: OwnedFd) -> Result<()> {
-    let path = sys::cstring(config.root.as_os_str().as_bytes())?;
-    let root = sys::open(&path, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
-    let proc_fd = sys::open(
-        c"/proc/self/fd",
-        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-    )
-    .ok();
+    let proc_fd = open_proc_self_fd().ok();
     if proc_fd.is_none() {
         log::warn!("gofer: /proc/self/fd unavailable; opens of regular files will fail");
     }
+    serve_with_proc_fd(config, sock, proc_fd)
+}
+
+/// Opens `/proc/self/fd` as an `O_PATH` directory, for
+/// [`serve_with_proc_fd`]: a gofer that `chroot`s or `pivot_root`s away from
+/// `/proc` before serving opens it first.
+pub fn open_proc_self_fd() -> Result<OwnedFd> {
+    sys::open(
+        c"/proc/self/fd",
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+    )
+}
+
+/// [`serve`] with an already opened `/proc/self/fd` of this process (see
+/// [`open_proc_self_fd`]), or `None` to serve without it (opening regular
+/// files, chmod, xattrs and unprivileged `link` then fail with `EOPNOTSUPP`).
+pub fn serve_with_proc_fd(
+    config: &ServerConfig,
+    sock: OwnedFd,
+    proc_fd: Option<OwnedFd>,
+) -> Result<()> {
+    let path = sys::cstring(config.root.as_os_str().as_bytes())?;
+    let root = sys::open(&path, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
     let mut server = Server {
         config,
         root,
@@ -662,12 +679,15 @@ impl Server<'_> {
         }
         if attr.atime.is_some() || attr.mtime.is_some() {
             let times = [timespec(attr.atime), timespec(attr.mtime)];
-            sys::utimensat(
-                fd,
-                EMPTY,
-                &times,
-                libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
-            )?;
+            let flags = libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW;
+            match sys::utimensat(fd, EMPTY, &times, flags) {
+                // Kernels without AT_EMPTY_PATH support in utimensat: go
+                // through the magic link (not possible for a symlink).
+                Err(Error::Errno(libc::EINVAL)) if n.kind != libc::S_IFLNK => {
+                    sys::utimensat(self.proc()?, &fd_name(fd), &times, 0)?
+                }
+                r => r?,
+            }
         }
         sys::fstat(fd)
     }

@@ -618,3 +618,54 @@ fn server_fails_on_missing_root() {
     };
     assert_eq!(serve(&config, s).unwrap_err().errno(), libc::ENOENT);
 }
+
+#[test]
+fn long_walks_are_chunked() {
+    let fx = Fixture::new(false);
+    let c = fx.c();
+    let root = fx.root_node();
+    let depth = message::MAX_WALK + 100;
+    fs::create_dir(fx.root.join("deep")).unwrap();
+    // Build the chain through the gofer itself (host paths would exceed PATH_MAX).
+    let (mut cur, _) = c.walk(root, b"deep").unwrap();
+    for _ in 0..depth {
+        cur = c.mkdir(cur, b"d", 0o755, 0, 0).unwrap().0;
+    }
+    let mut names: Vec<&[u8]> = vec![b"deep"];
+    names.extend(std::iter::repeat_n(&b"d"[..], depth));
+    let w = c.walk_many(root, &names).unwrap();
+    assert_eq!(w.len(), depth + 1);
+    assert_eq!(w.last().unwrap().1.ino, c.stat(cur).unwrap().ino);
+    // A missing component in the second chunk stops the walk there.
+    names[message::MAX_WALK + 10] = b"nope";
+    assert_eq!(
+        c.walk_many(root, &names).unwrap().len(),
+        message::MAX_WALK + 10
+    );
+    // A missing first component of the second chunk also just stops it.
+    names[message::MAX_WALK + 10] = b"d";
+    names[message::MAX_WALK] = b"nope";
+    assert_eq!(c.walk_many(root, &names).unwrap().len(), message::MAX_WALK);
+}
+
+#[test]
+fn serve_without_proc() {
+    let dir = std::env::temp_dir().join(format!("gofer-noproc-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("f"), b"x").unwrap();
+    let (cs, ss) = socket_pair().unwrap();
+    let config = ServerConfig {
+        root: dir.clone(),
+        readonly: false,
+    };
+    let server = std::thread::spawn(move || serve_with_proc_fd(&config, ss, None));
+    let c = Client::new(cs);
+    let root = c.root().unwrap().0;
+    let (f, _) = c.walk(root, b"f").unwrap();
+    assert_eq!(errno_of(c.open(f, libc::O_RDONLY)), libc::EOPNOTSUPP);
+    assert!(c.open(root, libc::O_RDONLY).is_ok());
+    assert_eq!(c.getdents(root).unwrap().len(), 1);
+    drop(c);
+    server.join().unwrap().unwrap();
+    let _ = fs::remove_dir_all(&dir);
+}
