@@ -1,1 +1,103 @@
-//! placeholder
+//! The ptrace platform: application code runs in stub processes that the
+//! sentry traces with `PTRACE_SYSEMU`, so that every system call the
+//! application makes stops before the host executes it.
+//!
+//! One stub process exists per application address space; its memory is the
+//! sentry's memory file, mapped by system calls injected into the stub. The
+//! thread that creates an address space traces its stub and is the only one
+//! that may run it or change its mappings.
+
+mod stub;
+mod subprocess;
+
+use std::sync::Arc;
+
+use platform::{AddressSpace, Context, Error, Platform, Regs, Result, SigInfo, Stop};
+pub use stub::{StubPage, TASK_SIZE};
+use subprocess::Subprocess;
+
+/// Page size of the host and the application.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// The ptrace platform. Created once per sandbox.
+pub struct PtracePlatform {
+    stub: StubPage,
+    memfd: i32,
+}
+
+impl PtracePlatform {
+    /// Prepares the platform: installs the stub page. `memfd` is the sentry's
+    /// memory file, which every stub keeps at [`stub::STUB_MEMFD`].
+    pub fn new(memfd: i32) -> Result<PtracePlatform> {
+        Ok(PtracePlatform {
+            stub: StubPage::install()?,
+            memfd,
+        })
+    }
+}
+
+impl Platform for PtracePlatform {
+    fn name(&self) -> &'static str {
+        "ptrace"
+    }
+
+    fn address_range(&self) -> (u64, u64) {
+        // Applications live below the stub page, with a guard gap.
+        (0x1_0000, self.stub.addr - 0x10_0000)
+    }
+
+    fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
+        Ok(Arc::new(Subprocess::new(self.stub, self.memfd)?))
+    }
+
+    fn new_context(&self) -> Result<Box<dyn Context>> {
+        Ok(Box::new(PtraceContext { cpu: -1 }))
+    }
+}
+
+/// Per-task state of the ptrace platform.
+struct PtraceContext {
+    /// The CPU the stub was last pinned to (tracer and tracee share it).
+    cpu: i32,
+}
+
+impl Context for PtraceContext {
+    fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
+        let sp = asp
+            .as_any()
+            .downcast_ref::<Subprocess>()
+            .ok_or(Error::Misuse("address space of another platform"))?;
+        sp.check_tracer()?;
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu >= 0 && cpu != self.cpu {
+            sp.pin(cpu);
+            self.cpu = cpu;
+        }
+        sp.set_app_regs(regs)?;
+        sp.resume(libc::PTRACE_SYSEMU)?;
+        loop {
+            let status = sp.wait()?;
+            if !libc::WIFSTOPPED(status) {
+                return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
+            }
+            let sig = libc::WSTOPSIG(status);
+            *regs = sp.get_regs()?;
+            if sig == libc::SIGTRAP | 0x80 {
+                return Ok(Stop::Syscall);
+            }
+            let info = sp.siginfo()?;
+            let info = SigInfo {
+                signo: info.si_signo,
+                code: info.si_code,
+                // SAFETY: si_addr is valid to read for every siginfo; it is
+                // only meaningful for faults.
+                addr: unsafe { info.si_addr() } as u64,
+            };
+            return Ok(match sig {
+                libc::SIGSEGV | libc::SIGBUS => Stop::Fault(info),
+                _ => Stop::Signal(info),
+            });
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The stub: the only code that exists in an application's host process
+//! besides the application itself.
+//!
+//! A stub process is forked from the sentry. Before any application code can
+//! run, the child closes every fd except the memory file, makes itself
+//! traceable, and jumps into the stub page, which unmaps everything else
+//! (the sentry's code, heap, stacks) and stops. From then on the tracer only
+//! ever makes it run application code (under `PTRACE_SYSEMU`) or one injected
+//! system call at a time at [`StubPage::syscall_addr`].
+
+use crate::PAGE_SIZE;
+use platform::{Error, Result};
+
+/// Highest user address + 1 on x86-64 with 4-level paging.
+pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+/// The fd number at which the memory file lives in every stub.
+pub const STUB_MEMFD: i32 = 100;
+
+std::arch::global_asm!(
+    ".pushsection .text.runsc_stub, \"ax\", @progbits",
+    ".p2align 12",
+    ".globl runsc_stub_start",
+    "runsc_stub_start:",
+    // Entry after fork: rdi = this page's address, rsi = its length.
+    "mov r12, rdi",
+    "mov r13, rsi",
+    // munmap(0, page)
+    "mov eax, 11",
+    "xor edi, edi",
+    "mov rsi, r12",
+    "syscall",
+    // munmap(page + len, TASK_SIZE - (page + len))
+    "mov eax, 11",
+    "lea rdi, [r12 + r13]",
+    "movabs rsi, 0x7ffffffff000",
+    "sub rsi, rdi",
+    "syscall",
+    // kill(getpid(), SIGSTOP): tell the tracer we are ready.
+    "mov eax, 39",
+    "syscall",
+    "mov edi, eax",
+    "mov esi, 19",
+    "mov eax, 62",
+    "syscall",
+    "2:",
+    "int3",
+    "jmp 2b",
+    ".globl runsc_stub_syscall",
+    "runsc_stub_syscall:",
+    "syscall",
+    "int3",
+    ".p2align 12",
+    ".globl runsc_stub_end",
+    "runsc_stub_end:",
+    ".popsection",
+);
+
+extern "C" {
+    // glibc (2.35+) registers every thread for restartable sequences and
+    // exports where the area is; a forked stub must unregister it before it
+    // unmaps the memory, or the kernel kills it on its next return to user mode.
+    static __rseq_offset: isize;
+    static __rseq_size: u32;
+    static runsc_stub_start: u8;
+    static runsc_stub_syscall: u8;
+    static runsc_stub_end: u8;
+}
+
+/// The stub code, copied once to a fixed high address of the sentry so that
+/// every forked stub has it at the same place, out of the application's way.
+#[derive(Clone, Copy, Debug)]
+pub struct StubPage {
+    /// Where the page starts (in the sentry and in every stub).
+    pub addr: u64,
+    /// Its length.
+    pub len: u64,
+}
+
+impl StubPage {
+    /// Copies the stub code to the highest free page-aligned address we can
+    /// get near the top of the address space.
+    pub fn install() -> Result<StubPage> {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let (start, end) = unsafe {
+            (
+                &runsc_stub_start as *const u8 as u64,
+                &runsc_stub_end as *const u8 as u64,
+            )
+        };
+        let len = end - start;
+        let mut candidate = TASK_SIZE - 0x10_0000 - len;
+        while candidate > 0x7f00_0000_0000 {
+            // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+            let p = unsafe {
+                libc::mmap(
+                    candidate as *mut libc::c_void,
+                    len as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED && p as u64 == candidate {
+                // SAFETY: both ranges are `len` bytes, the destination was just mapped writable.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(start as *const u8, p as *mut u8, len as usize);
+                    if libc::mprotect(p, len as usize, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+                        return Err(Error::last_os("mprotect stub"));
+                    }
+                }
+                return Ok(StubPage {
+                    addr: candidate,
+                    len,
+                });
+            }
+            if p != libc::MAP_FAILED {
+                // SAFETY: an old kernel placed it elsewhere; undo our own mapping.
+                unsafe { libc::munmap(p, len as usize) };
+            }
+            candidate -= 0x10_0000;
+        }
+        Err(Error::Unavailable("no room for the stub page".into()))
+    }
+
+    /// Address of the `syscall; int3` pair used to inject system calls.
+    pub fn syscall_addr(&self) -> u64 {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let off = unsafe {
+            &runsc_stub_syscall as *const u8 as u64 - &runsc_stub_start as *const u8 as u64
+        };
+        self.addr + off
+    }
+
+    /// Forks a new stub process traced by the calling thread and waits until
+    /// it has stripped itself. Returns its pid.
+    pub fn spawn(&self, memfd: i32) -> Result<libc::pid_t> {
+        // SAFETY: the child only makes raw system calls (async-signal-safe)
+        // and then jumps to the stub page, never returning into Rust code.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(Error::last_os("fork stub"));
+        }
+        if pid == 0 {
+            // SAFETY: see above; we are the single-threaded child.
+            unsafe { self.child(memfd) }
+        }
+        let mut status = 0;
+        loop {
+            // SAFETY: plain waitpid on our own child.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+            if r == pid {
+                break;
+            }
+            if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                return Err(Error::last_os("waitpid stub"));
+            }
+        }
+        if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGSTOP {
+            return Err(Error::RunnerDied(format!(
+                "stub did not start (status {status:#x})"
+            )));
+        }
+        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+        // SAFETY: the child is stopped and traced by us.
+        if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts as libc::c_long) } != 0 {
+            return Err(Error::last_os("PTRACE_SETOPTIONS"));
+        }
+        Ok(pid)
+    }
+
+    /// The child side of [`StubPage::spawn`].
+    ///
+    /// # Safety
+    /// Must only be called in a freshly forked child.
+    unsafe fn child(&self, memfd: i32) -> ! {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        libc::setsid();
+        // Signals must reach the tracer as stops, never run sentry handlers.
+        for sig in 1..=64 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        unregister_rseq();
+        if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
+            libc::_exit(111);
+        }
+        if memfd != STUB_MEMFD && libc::dup2(memfd, STUB_MEMFD) != STUB_MEMFD {
+            libc::_exit(112);
+        }
+        libc::syscall(libc::SYS_close_range, 0, STUB_MEMFD - 1, 0);
+        libc::syscall(libc::SYS_close_range, STUB_MEMFD + 1, u32::MAX, 0);
+        std::arch::asm!(
+            "jmp {entry}",
+            entry = in(reg) self.addr,
+            in("rdi") self.addr,
+            in("rsi") self.len,
+            options(noreturn)
+        );
+    }
+}
+
+/// Unregisters the calling thread's rseq area (see `__rseq_offset`).
+///
+/// # Safety
+/// Only for the forked stub child, which never runs glibc code again.
+unsafe fn unregister_rseq() {
+    const RSEQ_FLAG_UNREGISTER: i32 = 1;
+    const RSEQ_SIG: u32 = 0x5305_3053;
+    if __rseq_size == 0 {
+        return;
+    }
+    let tp: u64;
+    std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly));
+    let area = (tp as i64 + __rseq_offset as i64) as u64;
+    // The registered length is 32 for glibc 2.35-2.39 and __rseq_size later.
+    for len in [32, __rseq_size] {
+        if libc::syscall(libc::SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0 {
+            return;
+        }
+    }
+}
+
+const _: () = assert!(PAGE_SIZE == 4096);

@@ -1,0 +1,6 @@
+//! Filesystem implementations.
+
+pub mod gofer;
+pub mod host;
+pub mod overlay;
+pub mod tmpfs;

@@ -1,0 +1,347 @@
+//! An overlay: a read-only lower tree (usually the gofer's) under a tmpfs
+//! upper layer that takes every change. Writes never reach the lower tree;
+//! the upper layer is thrown away with the sandbox.
+//!
+//! A file is copied up to the upper layer when it is opened for writing or
+//! its attributes change. Deleted lower names are hidden ("whiteouts") in
+//! the directory's own bookkeeping; a name hidden and then created again is
+//! opaque: its lower namesake stays hidden.
+
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::tmpfs::{self, TmpfsInode};
+use crate::errno::Errno;
+use crate::vfs::{DirEntry, FileOps, Inode, SetAttr, Stat};
+
+/// A file in the overlay.
+pub struct OverlayInode {
+    me: Weak<OverlayInode>,
+    parent: Option<Arc<OverlayInode>>,
+    name: Vec<u8>,
+    lower: Option<Arc<dyn Inode>>,
+    upper: RwLock<Option<Arc<TmpfsInode>>>,
+    /// Names whose lower entry is hidden (deleted or replaced).
+    hidden: Mutex<HashSet<Vec<u8>>>,
+}
+
+impl OverlayInode {
+    /// The root of an overlay over `lower`.
+    pub fn new_root(lower: Arc<dyn Inode>) -> Arc<OverlayInode> {
+        Self::new(None, b"/".to_vec(), Some(lower), None)
+    }
+
+    fn new(
+        parent: Option<Arc<OverlayInode>>,
+        name: Vec<u8>,
+        lower: Option<Arc<dyn Inode>>,
+        upper: Option<Arc<TmpfsInode>>,
+    ) -> Arc<OverlayInode> {
+        Arc::new_cyclic(|me| OverlayInode {
+            me: me.clone(),
+            parent,
+            name,
+            lower,
+            upper: RwLock::new(upper),
+            hidden: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn upper(&self) -> Option<Arc<TmpfsInode>> {
+        self.upper.read().clone()
+    }
+
+    fn merged_stat(&self) -> Result<Stat, Errno> {
+        match (self.upper(), &self.lower) {
+            (Some(u), Some(l)) => {
+                let us = u.stat()?;
+                let mut s = l.stat()?;
+                if s.is_dir() {
+                    // Keep the lower directory's size and link count, so an
+                    // untouched tree looks exactly like the host's.
+                    s.mode = us.mode;
+                    s.uid = us.uid;
+                    s.gid = us.gid;
+                    s.atime = us.atime;
+                    s.mtime = us.mtime;
+                    s.ctime = us.ctime;
+                    Ok(s)
+                } else {
+                    Ok(Stat {
+                        ino: s.ino,
+                        dev: s.dev,
+                        ..us
+                    })
+                }
+            }
+            (Some(u), None) => u.stat(),
+            (None, Some(l)) => l.stat(),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
+    fn child(&self, name: &[u8]) -> Result<Arc<OverlayInode>, Errno> {
+        let upper = self.upper().and_then(|u| u.get(name).ok());
+        let upper_is_dir = match &upper {
+            Some(u) => Some(u.stat()?.is_dir()),
+            None => None,
+        };
+        let lower = match (&self.lower, upper_is_dir) {
+            (Some(l), None | Some(true)) if !self.hidden.lock().contains(name) => {
+                match l.lookup(name) {
+                    Ok(c) => Some(c),
+                    Err(Errno::ENOENT) => None,
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => None,
+        };
+        // A directory in the upper layer only merges with a lower directory.
+        let lower = match (lower, upper_is_dir) {
+            (Some(l), Some(true)) if !l.stat()?.is_dir() => None,
+            (l, _) => l,
+        };
+        if upper.is_none() && lower.is_none() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(Self::new(self.me.upgrade(), name.to_vec(), lower, upper))
+    }
+
+    /// Makes sure this file exists in the upper layer, copying it and its
+    /// ancestors up if needed.
+    fn copy_up(&self) -> Result<Arc<TmpfsInode>, Errno> {
+        let mut slot = self.upper.write();
+        if let Some(u) = slot.as_ref() {
+            return Ok(u.clone());
+        }
+        let lower = self.lower.as_ref().ok_or(Errno::EIO)?;
+        let st = lower.stat()?;
+        let Some(parent) = &self.parent else {
+            let root = TmpfsInode::new_root(st.mode);
+            root.setattr(&SetAttr {
+                uid: Some(st.uid),
+                gid: Some(st.gid),
+                atime: Some(st.atime),
+                mtime: Some(st.mtime),
+                ..SetAttr::default()
+            })?;
+            *slot = Some(root.clone());
+            return Ok(root);
+        };
+        let parent = parent.copy_up()?;
+        let up = match st.file_type() {
+            libc::S_IFDIR => parent.create_dir(&self.name, st.mode)?,
+            libc::S_IFLNK => parent.create_symlink(&self.name, &lower.readlink()?)?,
+            libc::S_IFREG => {
+                let f = lower.clone().open(libc::O_RDONLY)?;
+                let mut data = vec![0u8; st.size.max(0) as usize];
+                let mut done = 0;
+                while done < data.len() {
+                    let n = f.read(&mut data[done..], done as u64)?;
+                    if n == 0 {
+                        break;
+                    }
+                    done += n;
+                }
+                data.truncate(done);
+                parent.create_file(&self.name, st.mode, data)?
+            }
+            _ => return Err(Errno::EPERM),
+        };
+        up.setattr(&SetAttr {
+            uid: Some(st.uid),
+            gid: Some(st.gid),
+            atime: Some(st.atime),
+            mtime: Some(st.mtime),
+            ..SetAttr::default()
+        })?;
+        *slot = Some(up.clone());
+        Ok(up)
+    }
+
+    fn merged_readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let mut out: Vec<DirEntry> = Vec::new();
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        if let Some(l) = &self.lower {
+            let hidden = self.hidden.lock();
+            for e in l.readdir()? {
+                if !hidden.contains(&e.name) {
+                    index.insert(e.name.clone(), out.len());
+                    out.push(e);
+                }
+            }
+        }
+        if let Some(u) = self.upper() {
+            for e in u.readdir()? {
+                match index.get(&e.name) {
+                    Some(&i) => out[i].kind = e.kind,
+                    None => out.push(e),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates `name` in the upper layer with `make`, after checking it does
+    /// not exist in the merged view.
+    fn create_with(
+        &self,
+        name: &[u8],
+        make: impl FnOnce(&TmpfsInode) -> Result<(), Errno>,
+    ) -> Result<Arc<OverlayInode>, Errno> {
+        if self.child(name).is_ok() {
+            return Err(Errno::EEXIST);
+        }
+        let u = self.copy_up()?;
+        make(&u)?;
+        self.hidden.lock().insert(name.to_vec());
+        self.child(name)
+    }
+}
+
+impl Inode for OverlayInode {
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.merged_stat()
+    }
+
+    fn open(self: Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
+        let is_dir = self.merged_stat()?.is_dir();
+        if is_dir {
+            if flags & libc::O_ACCMODE != libc::O_RDONLY {
+                return Err(Errno::EISDIR);
+            }
+            return Ok(Box::new(OverlayDir(self)));
+        }
+        let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+        if writes {
+            self.copy_up()?;
+        }
+        match (self.upper(), &self.lower) {
+            (Some(u), _) => tmpfs::open(&u, flags),
+            (None, Some(l)) => l.clone().open(flags),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.child(name)?)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.merged_readdir()
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match (self.upper(), &self.lower) {
+            (Some(u), _) => u.readlink(),
+            (None, Some(l)) => l.readlink(),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
+    fn create(&self, name: &[u8], mode: u32) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.create_with(name, |u| u.create_file(name, mode, Vec::new()).map(|_| ()))?)
+    }
+
+    fn mkdir(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
+        self.create_with(name, |u| u.create_dir(name, mode).map(|_| ()))
+            .map(|_| ())
+    }
+
+    fn symlink(&self, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        self.create_with(name, |u| u.create_symlink(name, target).map(|_| ()))
+            .map(|_| ())
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        let child = self.child(name)?;
+        let is_dir = child.merged_stat()?.is_dir();
+        match (is_dir, dir) {
+            (true, false) => return Err(Errno::EISDIR),
+            (false, true) => return Err(Errno::ENOTDIR),
+            (true, true) if !child.merged_readdir()?.is_empty() => return Err(Errno::ENOTEMPTY),
+            _ => {}
+        }
+        let u = self.copy_up()?;
+        if child.upper().is_some() {
+            u.remove(name, dir)?;
+        }
+        if child.lower.is_some() {
+            self.hidden.lock().insert(name.to_vec());
+        }
+        Ok(())
+    }
+
+    fn rename(&self, old: &[u8], new_dir: &dyn Inode, new: &[u8]) -> Result<(), Errno> {
+        let to = new_dir
+            .as_any()
+            .downcast_ref::<OverlayInode>()
+            .ok_or(Errno::EXDEV)?;
+        let src = self.child(old)?;
+        let src_dir = src.merged_stat()?.is_dir();
+        if src_dir && src.lower.is_some() {
+            // Like overlayfs without redirect_dir: callers fall back to copying.
+            return Err(Errno::EXDEV);
+        }
+        let dst = to.child(new).ok();
+        if let Some(dst) = &dst {
+            if Arc::ptr_eq(&src, dst) {
+                return Ok(());
+            }
+            let dst_dir = dst.merged_stat()?.is_dir();
+            match (src_dir, dst_dir) {
+                (true, false) => return Err(Errno::ENOTDIR),
+                (false, true) => return Err(Errno::EISDIR),
+                (true, true) if !dst.merged_readdir()?.is_empty() => {
+                    return Err(Errno::ENOTEMPTY)
+                }
+                _ => {}
+            }
+        }
+        src.copy_up()?;
+        let su = self.copy_up()?;
+        let tu = to.copy_up()?;
+        su.move_to(old, &tu, new)?;
+        if src.lower.is_some() {
+            self.hidden.lock().insert(old.to_vec());
+        }
+        to.hidden.lock().insert(new.to_vec());
+        Ok(())
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.copy_up()?.setattr(attr)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An open overlay directory.
+struct OverlayDir(Arc<OverlayInode>);
+
+impl FileOps for OverlayDir {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.0.merged_stat()
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.0.merged_readdir()
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.0.setattr(attr)
+    }
+}

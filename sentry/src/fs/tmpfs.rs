@@ -1,0 +1,355 @@
+//! tmpfs: files that live in sandbox memory. Also the upper layer of the
+//! overlay.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::errno::Errno;
+use crate::vfs::{DirEntry, FileOps, Inode, SetAttr, Stat, Timespec};
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+static NEXT_DEV: AtomicU64 = AtomicU64::new(0x100);
+
+/// A new device number for a memory-backed filesystem instance.
+pub fn new_dev() -> u64 {
+    NEXT_DEV.fetch_add(1, Ordering::Relaxed)
+}
+
+enum Kind {
+    File(RwLock<Vec<u8>>),
+    Dir(Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>),
+    Symlink(Vec<u8>),
+}
+
+/// A tmpfs inode.
+pub struct TmpfsInode {
+    meta: Mutex<Stat>,
+    kind: Kind,
+}
+
+impl TmpfsInode {
+    fn new(dev: u64, mode: u32, kind: Kind) -> Arc<TmpfsInode> {
+        let now = Timespec::now();
+        let nlink = if matches!(kind, Kind::Dir(_)) { 2 } else { 1 };
+        Arc::new(TmpfsInode {
+            meta: Mutex::new(Stat {
+                dev,
+                ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+                mode,
+                nlink,
+                blksize: 4096,
+                atime: now,
+                mtime: now,
+                ctime: now,
+                ..Stat::default()
+            }),
+            kind,
+        })
+    }
+
+    /// An empty root directory of a new tmpfs.
+    pub fn new_root(mode: u32) -> Arc<TmpfsInode> {
+        Self::new(new_dev(), libc::S_IFDIR | (mode & 0o7777), Kind::Dir(Mutex::new(BTreeMap::new())))
+    }
+
+    fn dev(&self) -> u64 {
+        self.meta.lock().dev
+    }
+
+    fn entries(&self) -> Result<&Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>, Errno> {
+        match &self.kind {
+            Kind::Dir(d) => Ok(d),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn add(&self, name: &[u8], child: Arc<TmpfsInode>) -> Result<Arc<TmpfsInode>, Errno> {
+        let mut entries = self.entries()?.lock();
+        if entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        if matches!(child.kind, Kind::Dir(_)) {
+            self.meta.lock().nlink += 1;
+        }
+        entries.insert(name.to_vec(), child.clone());
+        self.touch();
+        Ok(child)
+    }
+
+    fn touch(&self) {
+        let now = Timespec::now();
+        let mut m = self.meta.lock();
+        m.mtime = now;
+        m.ctime = now;
+    }
+
+    /// Creates a child of any kind (used by the overlay's copy-up too).
+    pub fn create_file(&self, name: &[u8], mode: u32, data: Vec<u8>) -> Result<Arc<TmpfsInode>, Errno> {
+        let c = Self::new(self.dev(), libc::S_IFREG | (mode & 0o7777), Kind::File(RwLock::new(data)));
+        c.meta.lock().size = c.size() as i64;
+        self.add(name, c)
+    }
+
+    /// Creates a subdirectory.
+    pub fn create_dir(&self, name: &[u8], mode: u32) -> Result<Arc<TmpfsInode>, Errno> {
+        let c = Self::new(self.dev(), libc::S_IFDIR | (mode & 0o7777), Kind::Dir(Mutex::new(BTreeMap::new())));
+        self.add(name, c)
+    }
+
+    /// Creates a symbolic link.
+    pub fn create_symlink(&self, name: &[u8], target: &[u8]) -> Result<Arc<TmpfsInode>, Errno> {
+        let c = Self::new(self.dev(), libc::S_IFLNK | 0o777, Kind::Symlink(target.to_vec()));
+        c.meta.lock().size = target.len() as i64;
+        self.add(name, c)
+    }
+
+    /// The child `name`.
+    pub fn get(&self, name: &[u8]) -> Result<Arc<TmpfsInode>, Errno> {
+        self.entries()?.lock().get(name).cloned().ok_or(Errno::ENOENT)
+    }
+
+    /// Removes the child `name`; `dir` says whether rmdir semantics apply.
+    pub fn remove(&self, name: &[u8], dir: bool) -> Result<Arc<TmpfsInode>, Errno> {
+        let mut entries = self.entries()?.lock();
+        let child = entries.get(name).cloned().ok_or(Errno::ENOENT)?;
+        match (&child.kind, dir) {
+            (Kind::Dir(d), true) => {
+                if !d.lock().is_empty() {
+                    return Err(Errno::ENOTEMPTY);
+                }
+                self.meta.lock().nlink -= 1;
+            }
+            (Kind::Dir(_), false) => return Err(Errno::EISDIR),
+            (_, true) => return Err(Errno::ENOTDIR),
+            _ => {}
+        }
+        entries.remove(name);
+        drop(entries);
+        let mut m = child.meta.lock();
+        m.nlink = m.nlink.saturating_sub(if dir { 2 } else { 1 });
+        m.ctime = Timespec::now();
+        drop(m);
+        self.touch();
+        Ok(child)
+    }
+
+    /// Moves `old` here to `new` in `to`, replacing a compatible target.
+    pub fn move_to(&self, old: &[u8], to: &TmpfsInode, new: &[u8]) -> Result<(), Errno> {
+        let child = self.get(old)?;
+        let is_dir = matches!(child.kind, Kind::Dir(_));
+        if let Ok(existing) = to.get(new) {
+            if Arc::ptr_eq(&existing, &child) {
+                return Ok(());
+            }
+            match (&existing.kind, is_dir) {
+                (Kind::Dir(_), false) => return Err(Errno::EISDIR),
+                (Kind::Dir(_), true) => {
+                    to.remove(new, true)?;
+                }
+                (_, true) => return Err(Errno::ENOTDIR),
+                _ => {
+                    to.remove(new, false)?;
+                }
+            }
+        }
+        let mut entries = self.entries()?.lock();
+        let child = entries.remove(old).ok_or(Errno::ENOENT)?;
+        drop(entries);
+        if is_dir {
+            self.meta.lock().nlink -= 1;
+        }
+        self.touch();
+        to.add(new, child).map(|_| ())
+    }
+
+    fn size(&self) -> usize {
+        match &self.kind {
+            Kind::File(d) => d.read().len(),
+            Kind::Symlink(t) => t.len(),
+            Kind::Dir(_) => 0,
+        }
+    }
+
+    fn apply(&self, attr: &SetAttr) -> Result<(), Errno> {
+        if let Some(size) = attr.size {
+            match &self.kind {
+                Kind::File(d) => d.write().resize(size as usize, 0),
+                Kind::Dir(_) => return Err(Errno::EISDIR),
+                Kind::Symlink(_) => return Err(Errno::EINVAL),
+            }
+        }
+        let now = Timespec::now();
+        let mut m = self.meta.lock();
+        if let Some(mode) = attr.mode {
+            m.mode = (m.mode & libc::S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(uid) = attr.uid {
+            m.uid = uid;
+        }
+        if let Some(gid) = attr.gid {
+            m.gid = gid;
+        }
+        if let Some(t) = attr.atime {
+            m.atime = t;
+        }
+        if let Some(t) = attr.mtime {
+            m.mtime = t;
+        }
+        if attr.size.is_some() {
+            m.mtime = now;
+        }
+        m.ctime = now;
+        Ok(())
+    }
+
+    fn stat_now(&self) -> Stat {
+        let mut s = *self.meta.lock();
+        s.size = self.size() as i64;
+        s.blocks = (s.size + 511) / 512;
+        s
+    }
+}
+
+impl Inode for TmpfsInode {
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.stat_now())
+    }
+
+    fn open(self: Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
+        open(&self, flags)
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.get(name)?)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Ok(self
+            .entries()?
+            .lock()
+            .iter()
+            .map(|(n, c)| {
+                let s = c.stat_now();
+                DirEntry {
+                    name: n.clone(),
+                    ino: s.ino,
+                    kind: s.dirent_type(),
+                }
+            })
+            .collect())
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match &self.kind {
+            Kind::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn create(&self, name: &[u8], mode: u32) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(self.create_file(name, mode, Vec::new())?)
+    }
+
+    fn mkdir(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
+        self.create_dir(name, mode).map(|_| ())
+    }
+
+    fn symlink(&self, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        self.create_symlink(name, target).map(|_| ())
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        self.remove(name, dir).map(|_| ())
+    }
+
+    fn rename(&self, old: &[u8], new_dir: &dyn Inode, new: &[u8]) -> Result<(), Errno> {
+        let to = new_dir
+            .as_any()
+            .downcast_ref::<TmpfsInode>()
+            .ok_or(Errno::EXDEV)?;
+        self.move_to(old, to, new)
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.apply(attr)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Opens a tmpfs inode.
+pub fn open(inode: &Arc<TmpfsInode>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
+    if let Kind::Symlink(_) = inode.kind {
+        return Err(Errno::ELOOP);
+    }
+    if flags & libc::O_TRUNC != 0 {
+        if let Kind::File(d) = &inode.kind {
+            d.write().clear();
+            inode.touch();
+        }
+    }
+    Ok(Box::new(TmpfsFile(inode.clone())))
+}
+
+/// An open tmpfs file or directory.
+pub struct TmpfsFile(Arc<TmpfsInode>);
+
+impl FileOps for TmpfsFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        match &self.0.kind {
+            Kind::File(d) => {
+                let d = d.read();
+                let off = off as usize;
+                if off >= d.len() {
+                    return Ok(0);
+                }
+                let n = buf.len().min(d.len() - off);
+                buf[..n].copy_from_slice(&d[off..off + n]);
+                Ok(n)
+            }
+            Kind::Dir(_) => Err(Errno::EISDIR),
+            Kind::Symlink(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        match &self.0.kind {
+            Kind::File(d) => {
+                let mut d = d.write();
+                let off = off as usize;
+                let end = off.checked_add(buf.len()).ok_or(Errno::EFBIG)?;
+                if end > d.len() {
+                    d.resize(end, 0);
+                }
+                d[off..end].copy_from_slice(buf);
+                drop(d);
+                self.0.touch();
+                Ok(buf.len())
+            }
+            Kind::Dir(_) => Err(Errno::EISDIR),
+            Kind::Symlink(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.0.stat_now())
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.0.readdir()
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.0.apply(attr)
+    }
+
+    fn mappable(&self) -> bool {
+        matches!(self.0.kind, Kind::File(_))
+    }
+}

@@ -1,0 +1,69 @@
+//! The kernel: the sandbox-wide state and tasks (application threads).
+
+pub mod futex;
+pub mod task;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use platform::Platform;
+
+use crate::mm::MemoryFile;
+use crate::vfs::Dentry;
+
+/// Sandbox-wide settings.
+#[derive(Clone, Debug, Default)]
+pub struct KernelConfig {
+    /// Log every application syscall.
+    pub strace: bool,
+    /// The UTS hostname.
+    pub hostname: String,
+}
+
+/// State shared by every task of the sandbox.
+pub struct Kernel {
+    /// Runs application code.
+    pub platform: Arc<dyn Platform>,
+    /// Backs all application memory.
+    pub mf: Arc<MemoryFile>,
+    /// The root of the sandbox's filesystem tree.
+    pub root: Arc<Dentry>,
+    /// Settings.
+    pub config: KernelConfig,
+    /// When the sandbox booted (for uptime and CLOCK_BOOTTIME views).
+    pub boot: Instant,
+    /// Futex wait queues.
+    pub futexes: futex::Futexes,
+    /// Syscalls already reported as unsupported.
+    enosys_seen: Mutex<HashSet<u64>>,
+}
+
+impl Kernel {
+    /// A kernel over the given platform, memory and filesystem.
+    pub fn new(
+        platform: Arc<dyn Platform>,
+        mf: Arc<MemoryFile>,
+        root: Arc<Dentry>,
+        config: KernelConfig,
+    ) -> Arc<Kernel> {
+        Arc::new(Kernel {
+            platform,
+            mf,
+            root,
+            config,
+            boot: Instant::now(),
+            futexes: futex::Futexes::default(),
+            enosys_seen: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Logs an unsupported syscall, once per number.
+    pub fn report_enosys(&self, nr: u64) {
+        if self.enosys_seen.lock().insert(nr) {
+            let name = crate::strace::syscall_name(nr).unwrap_or("unknown");
+            log::debug!("unsupported syscall {name} ({nr})");
+        }
+    }
+}

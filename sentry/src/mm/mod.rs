@@ -1,0 +1,773 @@
+//! Application address spaces: VMAs, mmap and friends, and copies between
+//! the sentry and application memory.
+//!
+//! Every VMA owns a contiguous range of the memory file (anonymous pages are
+//! sparse, so reserving a large range costs nothing until it is touched).
+//! Private file mappings are filled from the file when they are created.
+//! The platform's [`AddressSpace`] mirrors the VMAs.
+
+pub mod memfile;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use platform::{AddressSpace, Perms};
+
+use crate::errno::Errno;
+pub use memfile::{page_down, page_up, MemoryFile, PAGE};
+
+/// Something whose bytes can back a private file mapping.
+pub trait MapSource: Send + Sync {
+    /// Reads at `off` into `buf`; returns how much was read (0 at EOF).
+    fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
+}
+
+/// What a new mapping contains.
+pub enum Backing<'a> {
+    /// Zero-filled memory.
+    Anon,
+    /// A copy of `source` starting at file offset `offset`.
+    File {
+        /// The file.
+        source: &'a dyn MapSource,
+        /// File offset of the first byte.
+        offset: u64,
+        /// Name for diagnostics (/proc/pid/maps).
+        name: Arc<str>,
+    },
+}
+
+/// One virtual memory area.
+#[derive(Clone, Debug)]
+pub struct Vma {
+    /// First address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// Current protection.
+    pub perms: Perms,
+    /// Memory-file offset of `start`.
+    pub memoff: u64,
+    /// MAP_SHARED (only meaningful across fork).
+    pub shared: bool,
+    /// What it maps, for diagnostics.
+    pub name: Option<Arc<str>>,
+}
+
+impl Vma {
+    fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// The part of `self` in `[start, end)`.
+    fn slice(&self, start: u64, end: u64) -> Vma {
+        Vma {
+            start,
+            end,
+            memoff: self.memoff + (start - self.start),
+            ..self.clone()
+        }
+    }
+}
+
+/// How `mmap` may choose the address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Anywhere; `addr` is a hint.
+    Hint(u64),
+    /// Exactly at `addr`, replacing what is there.
+    Fixed(u64),
+    /// Exactly at `addr`, failing with EEXIST if anything is there.
+    FixedNoReplace(u64),
+}
+
+struct Inner {
+    vmas: BTreeMap<u64, Vma>,
+    brk_start: u64,
+    brk: u64,
+}
+
+/// An application address space as the sentry sees it.
+pub struct MemoryManager {
+    mf: Arc<MemoryFile>,
+    asp: Arc<dyn AddressSpace>,
+    /// Lowest and one-past-highest usable address.
+    lo: u64,
+    hi: u64,
+    /// Top of the area where mmap places mappings (below the stack).
+    mmap_top: u64,
+    inner: Mutex<Inner>,
+}
+
+/// The largest stack an application gets (RLIMIT_STACK's default).
+pub const STACK_SIZE: u64 = 8 << 20;
+
+fn platform_err(e: platform::Error) -> Errno {
+    log::warn!("platform: {e}");
+    Errno::ENOMEM
+}
+
+impl MemoryManager {
+    /// An empty address space over `asp`, usable in `[lo, hi)`.
+    pub fn new(mf: Arc<MemoryFile>, asp: Arc<dyn AddressSpace>, lo: u64, hi: u64) -> Self {
+        MemoryManager {
+            mf,
+            asp,
+            lo,
+            hi,
+            mmap_top: hi - STACK_SIZE - (256 << 20),
+            inner: Mutex::new(Inner {
+                vmas: BTreeMap::new(),
+                brk_start: 0,
+                brk: 0,
+            }),
+        }
+    }
+
+    /// The platform's view of this address space.
+    pub fn address_space(&self) -> &Arc<dyn AddressSpace> {
+        &self.asp
+    }
+
+    /// The top of the application stack.
+    pub fn stack_top(&self) -> u64 {
+        self.hi
+    }
+
+    /// Sets the start of the heap (end of the executable's bss).
+    pub fn set_brk_start(&self, addr: u64) {
+        let mut inner = self.inner.lock();
+        inner.brk_start = page_up(addr);
+        inner.brk = addr;
+    }
+
+    /// A snapshot of the VMAs, in address order.
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.inner.lock().vmas.values().cloned().collect()
+    }
+
+    /// Creates a mapping and returns its address.
+    pub fn mmap(
+        &self,
+        place: Placement,
+        len: u64,
+        perms: Perms,
+        shared: bool,
+        backing: Backing<'_>,
+    ) -> Result<u64, Errno> {
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len);
+        if len == 0 || len > self.hi - self.lo {
+            return Err(Errno::ENOMEM);
+        }
+        let mut inner = self.inner.lock();
+        let addr = match place {
+            Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
+                if a % PAGE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if a < self.lo || a.checked_add(len).is_none_or(|e| e > self.hi) {
+                    return Err(Errno::ENOMEM);
+                }
+                if matches!(place, Placement::FixedNoReplace(_))
+                    && inner.overlaps(a, a + len).next().is_some()
+                {
+                    return Err(Errno::EEXIST);
+                }
+                a
+            }
+            Placement::Hint(h) => {
+                let h = page_down(h);
+                if h >= self.lo
+                    && h.checked_add(len).is_some_and(|e| e <= self.hi)
+                    && inner.overlaps(h, h + len).next().is_none()
+                {
+                    h
+                } else {
+                    inner.find_gap(len, self.lo, self.mmap_top)?
+                }
+            }
+        };
+        let memoff = self.mf.allocate(len)?;
+        let (name, fill) = match backing {
+            Backing::Anon => (None, None),
+            Backing::File {
+                source,
+                offset,
+                name,
+            } => (Some(name), Some((source, offset))),
+        };
+        if let Some((source, offset)) = fill {
+            if let Err(e) = self.fill(memoff, len, source, offset) {
+                self.mf.release(memoff, len);
+                return Err(e);
+            }
+        }
+        self.remove_range(&mut inner, addr, addr + len);
+        if let Err(e) = self.asp.map(addr, len, memoff, perms) {
+            self.mf.release(memoff, len);
+            return Err(platform_err(e));
+        }
+        inner.vmas.insert(
+            addr,
+            Vma {
+                start: addr,
+                end: addr + len,
+                perms,
+                memoff,
+                shared,
+                name,
+            },
+        );
+        Ok(addr)
+    }
+
+    fn fill(&self, memoff: u64, len: u64, src: &dyn MapSource, off: u64) -> Result<(), Errno> {
+        let ptr = self.mf.ptr(memoff, len);
+        // SAFETY: the range was just allocated for us and is not mapped by
+        // the application yet.
+        let buf = unsafe { std::slice::from_raw_parts_mut(ptr, len as usize) };
+        let mut done = 0;
+        while done < buf.len() {
+            let n = src.read_at(&mut buf[done..], off + done as u64)?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Drops VMAs in `[start, end)` from the bookkeeping and frees their
+    /// memory (the caller updates the platform).
+    fn remove_range(&self, inner: &mut Inner, start: u64, end: u64) {
+        for vma in inner.split_out(start, end) {
+            self.mf.release(vma.memoff, vma.len());
+        }
+    }
+
+    /// `munmap(2)`.
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        if addr % PAGE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
+        if end > self.hi || addr < self.lo {
+            return if end > 0x7fff_ffff_f000 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(())
+            };
+        }
+        let mut inner = self.inner.lock();
+        if inner.overlaps(addr, end).next().is_none() {
+            return Ok(());
+        }
+        self.remove_range(&mut inner, addr, end);
+        self.asp.unmap(addr, end - addr).map_err(platform_err)
+    }
+
+    /// `mprotect(2)`.
+    pub fn mprotect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), Errno> {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(page_up(len)).ok_or(Errno::ENOMEM)?;
+        let mut inner = self.inner.lock();
+        if !inner.covered(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        for mut vma in inner.split_out(addr, end) {
+            vma.perms = perms;
+            inner.vmas.insert(vma.start, vma);
+        }
+        self.asp
+            .protect(addr, end - addr, perms)
+            .map_err(platform_err)
+    }
+
+    /// `brk(2)`: returns the new (or unchanged) break.
+    pub fn brk(&self, addr: u64) -> u64 {
+        let mut inner = self.inner.lock();
+        let cur = inner.brk;
+        if addr < inner.brk_start || addr > inner.brk_start + (1 << 40) {
+            return cur;
+        }
+        let (old_end, new_end) = (page_up(cur), page_up(addr));
+        if new_end > old_end {
+            if inner.overlaps(old_end, new_end).next().is_some() || new_end > self.mmap_top {
+                return cur;
+            }
+            let len = new_end - old_end;
+            let Ok(memoff) = self.mf.allocate(len) else {
+                return cur;
+            };
+            let rw = Perms {
+                read: true,
+                write: true,
+                exec: false,
+            };
+            if self.asp.map(old_end, len, memoff, rw).is_err() {
+                self.mf.release(memoff, len);
+                return cur;
+            }
+            inner.vmas.insert(
+                old_end,
+                Vma {
+                    start: old_end,
+                    end: new_end,
+                    perms: rw,
+                    memoff,
+                    shared: false,
+                    name: Some("[heap]".into()),
+                },
+            );
+        } else if new_end < old_end {
+            self.remove_range(&mut inner, new_end, old_end);
+            if self.asp.unmap(new_end, old_end - new_end).is_err() {
+                return cur;
+            }
+        }
+        inner.brk = addr;
+        addr
+    }
+
+    /// `mremap(2)` without MREMAP_DONTUNMAP.
+    pub fn mremap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed: Option<u64>,
+    ) -> Result<u64, Errno> {
+        if old % PAGE != 0 || new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (old_len, new_len) = (page_up(old_len), page_up(new_len));
+        if old_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
+        let mut inner = self.inner.lock();
+        if !inner.covered(old, old_end) {
+            return Err(Errno::EFAULT);
+        }
+        if fixed.is_none() && new_len <= old_len {
+            if new_len < old_len {
+                self.remove_range(&mut inner, old + new_len, old_end);
+                self.asp
+                    .unmap(old + new_len, old_len - new_len)
+                    .map_err(platform_err)?;
+            }
+            return Ok(old);
+        }
+        let template = inner.vmas.range(..=old).next_back().unwrap().1.clone();
+        // Grow in place if the pages after the mapping are free.
+        if fixed.is_none()
+            && old + new_len <= self.hi
+            && inner.overlaps(old_end, old + new_len).next().is_none()
+        {
+            self.extend(&mut inner, &template, old_end, old + new_len)?;
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(Errno::ENOMEM);
+        }
+        let dest = match fixed {
+            Some(d) => {
+                if d % PAGE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if d.checked_add(new_len).is_none_or(|e| e > self.hi) || d < self.lo {
+                    return Err(Errno::EINVAL);
+                }
+                if d < old_end && old < d + new_len {
+                    return Err(Errno::EINVAL);
+                }
+                self.remove_range(&mut inner, d, d + new_len);
+                d
+            }
+            None => inner.find_gap(new_len, self.lo, self.mmap_top)?,
+        };
+        // Move: the same memory-file pages, mapped at the new address.
+        let keep = old_len.min(new_len);
+        let moved = inner.split_out(old, old_end);
+        for vma in moved {
+            let off = vma.start - old;
+            if off >= keep {
+                self.mf.release(vma.memoff, vma.len());
+                continue;
+            }
+            let take = vma.len().min(keep - off);
+            if take < vma.len() {
+                self.mf.release(vma.memoff + take, vma.len() - take);
+            }
+            let mut nv = vma.slice(vma.start, vma.start + take);
+            nv.start = dest + off;
+            nv.end = dest + off + take;
+            self.asp
+                .map(nv.start, take, nv.memoff, nv.perms)
+                .map_err(platform_err)?;
+            inner.vmas.insert(nv.start, nv);
+        }
+        self.asp.unmap(old, old_len).map_err(platform_err)?;
+        if new_len > old_len {
+            self.extend(&mut inner, &template, dest + old_len, dest + new_len)?;
+        }
+        Ok(dest)
+    }
+
+    /// Maps fresh zeroed pages at `[start, end)` with the attributes of `like`.
+    fn extend(&self, inner: &mut Inner, like: &Vma, start: u64, end: u64) -> Result<(), Errno> {
+        let len = end - start;
+        let memoff = self.mf.allocate(len)?;
+        if let Err(e) = self.asp.map(start, len, memoff, like.perms) {
+            self.mf.release(memoff, len);
+            return Err(platform_err(e));
+        }
+        inner.vmas.insert(
+            start,
+            Vma {
+                start,
+                end,
+                memoff,
+                ..like.clone()
+            },
+        );
+        Ok(())
+    }
+
+    /// Calls `f` for each contiguous piece of `[addr, addr + len)` in the
+    /// sentry's mapping, after checking the application may access it.
+    pub fn with_chunks(
+        &self,
+        addr: u64,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(*mut u8, usize),
+    ) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
+        let inner = self.inner.lock();
+        let mut cur = addr;
+        let mut pieces: [(u64, usize); 4] = [(0, 0); 4];
+        let mut n = 0;
+        let mut flush = |pieces: &[(u64, usize)]| {
+            for &(off, l) in pieces {
+                f(self.mf.ptr(off, l as u64), l);
+            }
+        };
+        while cur < end {
+            let vma = inner
+                .vmas
+                .range(..=cur)
+                .next_back()
+                .map(|(_, v)| v)
+                .filter(|v| v.end > cur)
+                .ok_or(Errno::EFAULT)?;
+            let ok = if write {
+                vma.perms.write
+            } else {
+                vma.perms.read || vma.perms.exec
+            };
+            if !ok {
+                return Err(Errno::EFAULT);
+            }
+            let take = (vma.end.min(end) - cur) as usize;
+            pieces[n] = (vma.memoff + (cur - vma.start), take);
+            n += 1;
+            if n == pieces.len() {
+                flush(&pieces[..n]);
+                n = 0;
+            }
+            cur += take as u64;
+        }
+        flush(&pieces[..n]);
+        Ok(())
+    }
+
+    /// The accessible prefix of `[addr, addr + len)` as pieces of the
+    /// sentry's mapping, and whether the whole range was accessible.
+    /// Used for I/O straight between host fds and application memory.
+    pub fn chunks(&self, addr: u64, len: usize, write: bool) -> (Vec<Chunk>, bool) {
+        let mut out = Vec::new();
+        let Some(end) = addr.checked_add(len as u64) else {
+            return (out, false);
+        };
+        let inner = self.inner.lock();
+        let mut cur = addr;
+        while cur < end {
+            let Some(vma) = inner
+                .vmas
+                .range(..=cur)
+                .next_back()
+                .map(|(_, v)| v)
+                .filter(|v| v.end > cur)
+            else {
+                return (out, false);
+            };
+            let ok = if write {
+                vma.perms.write
+            } else {
+                vma.perms.read || vma.perms.exec
+            };
+            if !ok {
+                return (out, false);
+            }
+            let take = (vma.end.min(end) - cur) as usize;
+            let ptr = self.mf.ptr(vma.memoff + (cur - vma.start), take as u64);
+            out.push(Chunk { ptr, len: take });
+            cur += take as u64;
+        }
+        (out, true)
+    }
+
+    /// Zeroes `[addr, addr + len)` (MADV_DONTNEED on private memory).
+    pub fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
+        let inner = self.inner.lock();
+        if !inner.covered(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        for v in inner.overlaps(addr, end) {
+            let (s, e) = (v.start.max(addr), v.end.min(end));
+            let off = v.memoff + (s - v.start);
+            // SAFETY: the range is inside this VMA's memory.
+            unsafe { std::ptr::write_bytes(self.mf.ptr(off, e - s), 0, (e - s) as usize) };
+        }
+        Ok(())
+    }
+
+    /// Copies application memory at `addr` into `buf`.
+    pub fn copy_in(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        self.with_chunks(addr, buf.len(), false, |p, l| {
+            // SAFETY: `p` is valid for `l` bytes (checked by with_chunks);
+            // the destination is our own buffer.
+            unsafe { std::ptr::copy_nonoverlapping(p, buf[done..].as_mut_ptr(), l) };
+            done += l;
+        })
+    }
+
+    /// Copies `data` to application memory at `addr`.
+    pub fn copy_out(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        self.with_chunks(addr, data.len(), true, |p, l| {
+            // SAFETY: `p` is valid for `l` bytes (checked by with_chunks).
+            unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), p, l) };
+            done += l;
+        })
+    }
+
+    /// Writes `data` at `addr` even if the pages are not writable by the
+    /// application (the loader filling a read-only stack page, say).
+    pub fn poke(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let inner = self.inner.lock();
+        let vma = inner
+            .vmas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| v.end >= addr + data.len() as u64)
+            .ok_or(Errno::EFAULT)?;
+        let p = self
+            .mf
+            .ptr(vma.memoff + (addr - vma.start), data.len() as u64);
+        // SAFETY: bounds checked against the VMA just above.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+        Ok(())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    /// Fails with ENAMETOOLONG if no NUL is found within `max` bytes.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut cur = addr;
+        loop {
+            // Read up to the end of the page, so we never fault past the string.
+            let chunk = (PAGE - cur % PAGE) as usize;
+            let start = out.len();
+            out.resize(start + chunk, 0);
+            self.copy_in(cur, &mut out[start..])?;
+            if let Some(i) = out[start..].iter().position(|&b| b == 0) {
+                out.truncate(start + i);
+                if out.len() > max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                return Ok(out);
+            }
+            if out.len() > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            cur += chunk as u64;
+        }
+    }
+
+    /// Reads a plain-data value.
+    pub fn read_obj<T: Plain>(&self, addr: u64) -> Result<T, Errno> {
+        let mut v = T::zeroed();
+        // SAFETY: T is plain data, any bytes are a valid T.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(&mut v as *mut T as *mut u8, std::mem::size_of::<T>())
+        };
+        self.copy_in(addr, bytes)?;
+        Ok(v)
+    }
+
+    /// Writes a plain-data value.
+    pub fn write_obj<T: Plain>(&self, addr: u64, v: &T) -> Result<(), Errno> {
+        // SAFETY: T is plain data with no padding requirements for reading.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>())
+        };
+        self.copy_out(addr, bytes)
+    }
+}
+
+impl Drop for MemoryManager {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        for vma in inner.vmas.values() {
+            self.mf.release(vma.memoff, vma.len());
+        }
+    }
+}
+
+impl Inner {
+    /// VMAs that intersect `[start, end)`.
+    fn overlaps(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+        let first = self
+            .vmas
+            .range(..=start)
+            .next_back()
+            .filter(|(_, v)| v.end > start)
+            .map(|(&k, _)| k)
+            .unwrap_or(start);
+        self.vmas.range(first..end).map(|(_, v)| v)
+    }
+
+    /// Whether every page of `[start, end)` is mapped.
+    fn covered(&self, start: u64, end: u64) -> bool {
+        let mut cur = start;
+        for v in self.overlaps(start, end) {
+            if v.start > cur {
+                return false;
+            }
+            cur = v.end;
+        }
+        cur >= end
+    }
+
+    /// Removes `[start, end)` from the map, splitting VMAs at the edges, and
+    /// returns the removed pieces.
+    fn split_out(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        let keys: Vec<u64> = self.overlaps(start, end).map(|v| v.start).collect();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let v = self.vmas.remove(&k).unwrap();
+            if v.start < start {
+                self.vmas.insert(v.start, v.slice(v.start, start));
+            }
+            if v.end > end {
+                self.vmas.insert(end, v.slice(end, v.end));
+            }
+            out.push(v.slice(v.start.max(start), v.end.min(end)));
+        }
+        out
+    }
+
+    /// The highest free gap of `len` bytes in `[lo, top)`.
+    fn find_gap(&self, len: u64, lo: u64, top: u64) -> Result<u64, Errno> {
+        let mut ceiling = top;
+        for v in self.vmas.range(..top).rev() {
+            let v = v.1;
+            if v.end <= ceiling && ceiling - v.end >= len {
+                return Ok(ceiling - len);
+            }
+            ceiling = ceiling.min(v.start);
+        }
+        if ceiling >= lo + len {
+            return Ok(ceiling - len);
+        }
+        Err(Errno::ENOMEM)
+    }
+}
+
+/// A piece of application memory as seen through the sentry's mapping.
+///
+/// The memory is shared with the application, which may change it at any
+/// time; treat it as plain bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Chunk {
+    /// Start in the sentry's address space.
+    pub ptr: *mut u8,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Chunk {
+    /// The bytes, for reading.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the memory file mapping outlives every chunk, and the range
+        // was bounds-checked when the chunk was made.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// The bytes, for writing.
+    #[allow(clippy::mut_from_ref)]
+    pub fn as_mut_slice(&self) -> &mut [u8] {
+        // SAFETY: as above; application memory is plain bytes.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+/// Types that are plain bytes: any bit pattern is valid, no pointers.
+///
+/// # Safety
+/// Implement only for `repr(C)` types made of integers.
+pub unsafe trait Plain: Copy {
+    /// An all-zero value.
+    fn zeroed() -> Self {
+        // SAFETY: all-zero is valid for plain data.
+        unsafe { std::mem::zeroed() }
+    }
+}
+
+macro_rules! plain {
+    ($($t:ty),*) => { $(
+        // SAFETY: integer-only C types.
+        unsafe impl Plain for $t {}
+    )* };
+}
+plain!(
+    u8,
+    u16,
+    u32,
+    u64,
+    i32,
+    i64,
+    [u64; 2],
+    libc::timespec,
+    libc::timeval,
+    libc::iovec,
+    libc::stat,
+    libc::statx,
+    libc::statx_timestamp,
+    libc::utsname,
+    libc::sysinfo,
+    libc::rlimit,
+    libc::termios,
+    libc::winsize,
+    libc::statfs,
+    libc::tms,
+    libc::rusage
+);

@@ -1,0 +1,1122 @@
+//! File syscalls: open, read, write, stat, directories, fds.
+
+use std::sync::Arc;
+
+use crate::errno::{Errno, SysResult};
+use crate::kernel::task::Task;
+use crate::mm::Plain;
+use crate::vfs::path::PATH_MAX;
+use crate::vfs::{Dentry, DirEntry, File, FileOps, SetAttr, Stat, Timespec};
+
+/// Linux's MAX_RW_COUNT: the most one read or write transfers.
+const MAX_RW: u64 = 0x7fff_f000;
+
+/// Reads a path argument.
+pub fn path_arg(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    t.mm.read_cstr(addr, PATH_MAX - 1)
+}
+
+/// The directory a `*at` call starts from.
+fn start_dir(t: &Task, dirfd: i32) -> Result<Arc<Dentry>, Errno> {
+    if dirfd == libc::AT_FDCWD {
+        return Ok(t.cwd.clone());
+    }
+    let f = t.fds.get(dirfd)?;
+    let d = f.dentry.clone().ok_or(Errno::ENOTDIR)?;
+    if !d.inode.stat()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(d)
+}
+
+/// What a path-or-fd argument names.
+enum Target {
+    Dentry(Arc<Dentry>),
+    File(Arc<File>),
+}
+
+impl Target {
+    fn stat(&self) -> Result<Stat, Errno> {
+        match self {
+            Target::Dentry(d) => d.inode.stat(),
+            Target::File(f) => f.ops.stat(),
+        }
+    }
+}
+
+/// Resolves `(dirfd, path)` with AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH.
+fn resolve_at(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Target, Errno> {
+    let path = path_arg(t, path_addr)?;
+    if path.is_empty() {
+        if flags & libc::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == libc::AT_FDCWD {
+            return Ok(Target::Dentry(t.cwd.clone()));
+        }
+        return Ok(Target::File(t.fds.get(dirfd)?));
+    }
+    let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
+    let start = if path[0] == b'/' {
+        t.cwd.clone()
+    } else {
+        start_dir(t, dirfd)?
+    };
+    let walker = crate::vfs::path::Walker {
+        root: &t.root,
+        start: &start,
+    };
+    Ok(Target::Dentry(walker.walk(&path, follow)?))
+}
+
+/// Resolves the parent of `(dirfd, path)` for calls that create or remove.
+fn resolve_parent(
+    t: &Task,
+    dirfd: i32,
+    path_addr: u64,
+) -> Result<(Arc<Dentry>, Vec<u8>, bool), Errno> {
+    let path = path_arg(t, path_addr)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let start = if path[0] == b'/' {
+        t.cwd.clone()
+    } else {
+        start_dir(t, dirfd)?
+    };
+    crate::vfs::path::Walker {
+        root: &t.root,
+        start: &start,
+    }
+    .walk_parent(&path)
+}
+
+/// May the task access a file with `stat` for `mask` (R_OK|W_OK|X_OK)?
+fn may_access(t: &Task, st: &Stat, mask: u32, real: bool) -> bool {
+    let uid = if real { t.creds.uid } else { t.creds.euid };
+    let gid = if real { t.creds.gid } else { t.creds.egid };
+    if uid == 0 {
+        return mask & 1 == 0 || st.is_dir() || st.mode & 0o111 != 0;
+    }
+    let bits = if st.uid == uid {
+        (st.mode >> 6) & 7
+    } else if st.gid == gid || t.creds.groups.contains(&st.gid) {
+        (st.mode >> 3) & 7
+    } else {
+        st.mode & 7
+    };
+    bits & mask == mask
+}
+
+/// An O_PATH file: no I/O, only a name.
+struct PathFile(Arc<Dentry>);
+
+impl FileOps for PathFile {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.0.inode.stat()
+    }
+}
+
+fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: i32, mode: u32) -> SysResult {
+    let path = path_arg(t, path_addr)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let start = if path[0] == b'/' {
+        t.cwd.clone()
+    } else {
+        start_dir(t, dirfd)?
+    };
+    let walker = crate::vfs::path::Walker {
+        root: &t.root,
+        start: &start,
+    };
+    let follow = flags & libc::O_NOFOLLOW == 0;
+    let tmpfile = flags & libc::O_TMPFILE & !libc::O_DIRECTORY != 0;
+    if tmpfile {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let dentry = if flags & libc::O_CREAT != 0 {
+        let (parent, name, trailing) = walker.walk_parent(&path)?;
+        if name == b"." || name == b".." || trailing {
+            return Err(Errno::EISDIR);
+        }
+        match parent.child(&name) {
+            Ok(d) => {
+                if flags & libc::O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if d.inode.stat()?.is_symlink() {
+                    if !follow {
+                        return Err(Errno::ELOOP);
+                    }
+                    walker.walk(&path, true)?
+                } else {
+                    d
+                }
+            }
+            Err(Errno::ENOENT) => {
+                let pst = parent.inode.stat()?;
+                if !may_access(t, &pst, 3, false) {
+                    return Err(Errno::EACCES);
+                }
+                parent.inode.create(&name, mode & !t.umask & 0o7777)?;
+                parent.child(&name)?
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        walker.walk(&path, follow)?
+    };
+    let st = dentry.inode.stat()?;
+    if flags & libc::O_PATH != 0 {
+        if flags & libc::O_DIRECTORY != 0 && !st.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        let f = File::new(Box::new(PathFile(dentry.clone())), Some(dentry), flags);
+        return t.fds.insert(f, flags & libc::O_CLOEXEC != 0).map(|fd| fd as u64);
+    }
+    if st.is_symlink() {
+        return Err(Errno::ELOOP);
+    }
+    let acc = flags & libc::O_ACCMODE;
+    if flags & libc::O_DIRECTORY != 0 && !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if st.is_dir() && (acc != libc::O_RDONLY || flags & libc::O_CREAT != 0) {
+        return Err(Errno::EISDIR);
+    }
+    if acc == 3 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = match acc {
+        libc::O_RDONLY => 4,
+        libc::O_WRONLY => 2,
+        _ => 6,
+    } | if flags & libc::O_TRUNC != 0 { 2 } else { 0 };
+    if !may_access(t, &st, mask & 6, false) {
+        return Err(Errno::EACCES);
+    }
+    let ops = dentry.inode.clone().open(flags)?;
+    let f = File::new(ops, Some(dentry), flags | libc::O_LARGEFILE);
+    t.fds
+        .insert(f, flags & libc::O_CLOEXEC != 0)
+        .map(|fd| fd as u64)
+}
+
+pub fn open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_open(t, libc::AT_FDCWD, a[0], a[1] as i32, a[2] as u32)
+}
+
+pub fn openat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_open(t, a[0] as i32, a[1], a[2] as i32, a[3] as u32)
+}
+
+pub fn creat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC;
+    do_open(t, libc::AT_FDCWD, a[0], flags, a[1] as u32)
+}
+
+pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.fds.remove(a[0] as i32).map(|_| 0)
+}
+
+pub fn close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+    if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let last = last.min(crate::vfs::fdtable::NOFILE as u32);
+    for fd in first..=last {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            let _ = t.fds.set_cloexec(fd as i32, true);
+        } else {
+            let _ = t.fds.remove(fd as i32);
+        }
+    }
+    Ok(0)
+}
+
+/// Reads into application memory at `buf`; `pos` None uses the file offset.
+fn read_into(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW) as usize;
+    if count == 0 {
+        return Ok(0);
+    }
+    let (chunks, _) = t.mm.chunks(buf, count, true);
+    if chunks.is_empty() {
+        return Err(Errno::EFAULT);
+    }
+    let seekable = f.ops.seekable();
+    let mut offset = f.offset.lock();
+    let start = match pos {
+        Some(p) => p,
+        None if seekable => *offset,
+        None => 0,
+    };
+    let mut total = 0u64;
+    for c in &chunks {
+        match f.ops.read(c.as_mut_slice(), start + total) {
+            Ok(n) => {
+                total += n as u64;
+                if n < c.len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+        if !seekable {
+            break;
+        }
+    }
+    if pos.is_none() && seekable {
+        *offset = start + total;
+    }
+    Ok(total)
+}
+
+/// Writes from application memory at `buf`.
+fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW) as usize;
+    if count == 0 {
+        return Ok(0);
+    }
+    let (chunks, _) = t.mm.chunks(buf, count, false);
+    if chunks.is_empty() {
+        return Err(Errno::EFAULT);
+    }
+    let seekable = f.ops.seekable();
+    let mut offset = f.offset.lock();
+    let append = f.flags() & libc::O_APPEND != 0;
+    let start = match pos {
+        Some(p) => p,
+        None if seekable && append => f.ops.stat()?.size as u64,
+        None if seekable => *offset,
+        None => 0,
+    };
+    let mut total = 0u64;
+    for c in &chunks {
+        match f.ops.write(c.as_slice(), start + total) {
+            Ok(n) => {
+                total += n as u64;
+                if n < c.len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    if pos.is_none() && seekable {
+        *offset = start + total;
+    }
+    Ok(total)
+}
+
+pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    read_into(t, &f, a[1], a[2], None)
+}
+
+pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    write_from(t, &f, a[1], a[2], None)
+}
+
+fn positional(f: &File, off: u64) -> Result<u64, Errno> {
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    Ok(off)
+}
+
+pub fn pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let off = positional(&f, a[3])?;
+    read_into(t, &f, a[1], a[2], Some(off))
+}
+
+pub fn pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let off = positional(&f, a[3])?;
+    write_from(t, &f, a[1], a[2], Some(off))
+}
+
+/// Reads an iovec array.
+fn iovecs(t: &Task, addr: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if cnt > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let mut out = Vec::with_capacity(cnt as usize);
+    let mut total: u64 = 0;
+    for i in 0..cnt {
+        let v: [u64; 2] = t.mm.read_obj(addr + i * 16)?;
+        if (v[1] as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        total = total.checked_add(v[1]).ok_or(Errno::EINVAL)?;
+        if total > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        out.push((v[0], v[1]));
+    }
+    Ok(out)
+}
+
+fn vectored(t: &Task, fd: u64, iov: u64, cnt: u64, pos: Option<u64>, write: bool) -> SysResult {
+    let f = t.fds.get(fd as i32)?;
+    if write && !f.writable() || !write && !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let pos = match pos {
+        Some(p) => Some(positional(&f, p)?),
+        None => None,
+    };
+    let vecs = iovecs(t, iov, cnt)?;
+    let mut total = 0u64;
+    for (base, len) in vecs {
+        if len == 0 {
+            continue;
+        }
+        let p = pos.map(|p| p + total);
+        let r = if write {
+            write_from(t, &f, base, len, p)
+        } else {
+            read_into(t, &f, base, len, p)
+        };
+        match r {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+pub fn readv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    vectored(t, a[0], a[1], a[2], None, false)
+}
+
+pub fn writev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    vectored(t, a[0], a[1], a[2], None, true)
+}
+
+pub fn preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    vectored(t, a[0], a[1], a[2], Some(a[3]), false)
+}
+
+pub fn pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    vectored(t, a[0], a[1], a[2], Some(a[3]), true)
+}
+
+pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let (off, whence) = (a[1] as i64, a[2] as i32);
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let mut cur = f.offset.lock();
+    let new = match whence {
+        libc::SEEK_SET => off,
+        libc::SEEK_CUR => (*cur as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        libc::SEEK_END => f.ops.stat()?.size.checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        libc::SEEK_DATA | libc::SEEK_HOLE => {
+            let size = f.ops.stat()?.size;
+            if off < 0 || off >= size {
+                return Err(Errno::ENXIO);
+            }
+            if whence == libc::SEEK_DATA {
+                off
+            } else {
+                size
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if new == 0 {
+        *f.dir_snapshot.lock() = None;
+    }
+    *cur = new as u64;
+    Ok(new as u64)
+}
+
+fn to_host_stat(s: &Stat) -> libc::stat {
+    let mut st: libc::stat = Plain::zeroed();
+    st.st_dev = s.dev;
+    st.st_ino = s.ino;
+    st.st_mode = s.mode;
+    st.st_nlink = s.nlink;
+    st.st_uid = s.uid;
+    st.st_gid = s.gid;
+    st.st_rdev = s.rdev;
+    st.st_size = s.size;
+    st.st_blksize = s.blksize;
+    st.st_blocks = s.blocks;
+    st.st_atime = s.atime.sec;
+    st.st_atime_nsec = s.atime.nsec;
+    st.st_mtime = s.mtime.sec;
+    st.st_mtime_nsec = s.mtime.nsec;
+    st.st_ctime = s.ctime.sec;
+    st.st_ctime_nsec = s.ctime.nsec;
+    st
+}
+
+fn write_stat(t: &Task, addr: u64, s: &Stat) -> SysResult {
+    t.mm.write_obj(addr, &to_host_stat(s))?;
+    Ok(0)
+}
+
+pub fn stat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let s = resolve_at(t, libc::AT_FDCWD, a[0], 0)?.stat()?;
+    write_stat(t, a[1], &s)
+}
+
+pub fn lstat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let s = resolve_at(t, libc::AT_FDCWD, a[0], libc::AT_SYMLINK_NOFOLLOW)?.stat()?;
+    write_stat(t, a[1], &s)
+}
+
+pub fn fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let s = t.fds.get(a[0] as i32)?.ops.stat()?;
+    write_stat(t, a[1], &s)
+}
+
+pub fn newfstatat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[3] as i32;
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH | libc::AT_NO_AUTOMOUNT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let s = resolve_at(t, a[0] as i32, a[1], flags)?.stat()?;
+    write_stat(t, a[2], &s)
+}
+
+pub fn statx(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (dirfd, flags, mask, buf) = (a[0] as i32, a[2] as i32, a[3] as u32, a[4]);
+    let allowed = libc::AT_SYMLINK_NOFOLLOW
+        | libc::AT_EMPTY_PATH
+        | libc::AT_NO_AUTOMOUNT
+        | libc::AT_STATX_SYNC_TYPE;
+    if flags & !allowed != 0
+        || flags & libc::AT_STATX_SYNC_TYPE == libc::AT_STATX_SYNC_TYPE
+        || mask & libc::STATX__RESERVED as u32 != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let s = resolve_at(t, dirfd, a[1], flags)?.stat()?;
+    let mut x: libc::statx = Plain::zeroed();
+    x.stx_mask = libc::STATX_BASIC_STATS;
+    x.stx_blksize = s.blksize as u32;
+    x.stx_nlink = s.nlink as u32;
+    x.stx_uid = s.uid;
+    x.stx_gid = s.gid;
+    x.stx_mode = s.mode as u16;
+    x.stx_ino = s.ino;
+    x.stx_size = s.size as u64;
+    x.stx_blocks = s.blocks as u64;
+    let ts = |t: Timespec| {
+        let mut x: libc::statx_timestamp = Plain::zeroed();
+        x.tv_sec = t.sec;
+        x.tv_nsec = t.nsec as u32;
+        x
+    };
+    x.stx_atime = ts(s.atime);
+    x.stx_mtime = ts(s.mtime);
+    x.stx_ctime = ts(s.ctime);
+    x.stx_rdev_major = libc::major(s.rdev);
+    x.stx_rdev_minor = libc::minor(s.rdev);
+    x.stx_dev_major = libc::major(s.dev);
+    x.stx_dev_minor = libc::minor(s.dev);
+    t.mm.write_obj(buf, &x)?;
+    Ok(0)
+}
+
+fn do_readlink(t: &mut Task, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
+    if (size as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = match resolve_at(t, dirfd, path, libc::AT_SYMLINK_NOFOLLOW)? {
+        Target::Dentry(d) => d.inode.readlink()?,
+        Target::File(_) => return Err(Errno::EINVAL),
+    };
+    let n = target.len().min(size as usize);
+    t.mm.copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+pub fn readlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_readlink(t, libc::AT_FDCWD, a[0], a[1], a[2])
+}
+
+pub fn readlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_readlink(t, a[0] as i32, a[1], a[2], a[3])
+}
+
+fn do_access(t: &mut Task, dirfd: i32, path: u64, mode: u64, flags: i32) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & !(libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = resolve_at(t, dirfd, path, flags)?.stat()?;
+    if !may_access(t, &st, mode as u32, flags & libc::AT_EACCESS == 0) {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+pub fn access(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_access(t, libc::AT_FDCWD, a[0], a[1], 0)
+}
+
+pub fn faccessat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_access(t, a[0] as i32, a[1], a[2], 0)
+}
+
+pub fn faccessat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_access(t, a[0] as i32, a[1], a[2], a[3] as i32)
+}
+
+/// The directory listing behind a getdents cursor, with "." and "..".
+fn dir_entries(f: &File) -> Result<Arc<Vec<DirEntry>>, Errno> {
+    let mut snap = f.dir_snapshot.lock();
+    if let Some(s) = snap.as_ref() {
+        return Ok(s.clone());
+    }
+    let entries = f.ops.readdir()?;
+    let self_ino = f.ops.stat()?.ino;
+    let parent_ino = f
+        .dentry
+        .as_ref()
+        .and_then(|d| d.parent.clone())
+        .and_then(|p| p.inode.stat().ok())
+        .map_or(self_ino, |s| s.ino);
+    let mut all = Vec::with_capacity(entries.len() + 2);
+    all.push(DirEntry {
+        name: b".".to_vec(),
+        ino: self_ino,
+        kind: libc::DT_DIR,
+    });
+    all.push(DirEntry {
+        name: b"..".to_vec(),
+        ino: parent_ino,
+        kind: libc::DT_DIR,
+    });
+    all.extend(entries);
+    let all = Arc::new(all);
+    *snap = Some(all.clone());
+    Ok(all)
+}
+
+fn do_getdents(t: &mut Task, a: [u64; 6], wide: bool) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    let (buf, count) = (a[1], a[2] as usize);
+    let entries = dir_entries(&f)?;
+    let mut off = f.offset.lock();
+    let mut out: Vec<u8> = Vec::with_capacity(count.min(65536));
+    let mut idx = *off as usize;
+    while idx < entries.len() {
+        let e = &entries[idx];
+        let rec = if wide {
+            (19 + e.name.len() + 1 + 7) & !7
+        } else {
+            (18 + e.name.len() + 2 + 7) & !7
+        };
+        if out.len() + rec > count {
+            break;
+        }
+        let start = out.len();
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&((idx + 1) as u64).to_le_bytes());
+        out.extend_from_slice(&(rec as u16).to_le_bytes());
+        if wide {
+            out.push(e.kind);
+            out.extend_from_slice(&e.name);
+            out.resize(start + rec, 0);
+        } else {
+            out.extend_from_slice(&e.name);
+            out.resize(start + rec, 0);
+            out[start + rec - 1] = e.kind;
+        }
+        idx += 1;
+    }
+    if out.is_empty() && idx < entries.len() {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.copy_out(buf, &out)?;
+    *off = idx as u64;
+    Ok(out.len() as u64)
+}
+
+pub fn getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_getdents(t, a, true)
+}
+
+pub fn getdents(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_getdents(t, a, false)
+}
+
+pub fn getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let mut path = t.cwd.path();
+    path.push(0);
+    if (a[1] as usize) < path.len() {
+        return Err(Errno::ERANGE);
+    }
+    t.mm.copy_out(a[0], &path)?;
+    Ok(path.len() as u64)
+}
+
+fn set_cwd(t: &mut Task, d: Arc<Dentry>) -> SysResult {
+    let st = d.inode.stat()?;
+    if !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !may_access(t, &st, 1, false) {
+        return Err(Errno::EACCES);
+    }
+    t.cwd = d;
+    Ok(0)
+}
+
+pub fn chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    match resolve_at(t, libc::AT_FDCWD, a[0], 0)? {
+        Target::Dentry(d) => set_cwd(t, d),
+        Target::File(_) => Err(Errno::ENOTDIR),
+    }
+}
+
+pub fn fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let d = f.dentry.clone().ok_or(Errno::ENOTDIR)?;
+    set_cwd(t, d)
+}
+
+pub fn dup(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    t.fds.insert(f, false).map(|fd| fd as u64)
+}
+
+fn nofile(t: &Task) -> u64 {
+    t.rlimits[libc::RLIMIT_NOFILE as usize].0
+}
+
+fn do_dup3(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
+    let f = t.fds.get(old)?;
+    if new < 0 || new as u64 >= nofile(t) {
+        return Err(Errno::EBADF);
+    }
+    t.fds.set(new, f, cloexec);
+    Ok(new as u64)
+}
+
+pub fn dup2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new) = (a[0] as i32, a[1] as i32);
+    if old == new {
+        t.fds.get(old)?;
+        return Ok(new as u64);
+    }
+    do_dup3(t, old, new, false)
+}
+
+pub fn dup3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new, flags) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    if flags & !libc::O_CLOEXEC != 0 || old == new {
+        return Err(Errno::EINVAL);
+    }
+    do_dup3(t, old, new, flags != 0)
+}
+
+pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (fd, cmd, arg) = (a[0] as i32, a[1] as i32, a[2]);
+    let f = t.fds.get(fd)?;
+    match cmd {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            if arg >= nofile(t) {
+                return Err(Errno::EINVAL);
+            }
+            t.fds
+                .insert_from(arg as usize, f, cmd == libc::F_DUPFD_CLOEXEC)
+                .map(|fd| fd as u64)
+        }
+        libc::F_GETFD => Ok(t.fds.cloexec(fd)? as u64),
+        libc::F_SETFD => t.fds.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
+        libc::F_GETFL => Ok(f.flags() as u64),
+        libc::F_SETFL => {
+            f.set_flags(arg as i32);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (fd, req, arg) = (a[0] as i32, a[1], a[2]);
+    let f = t.fds.get(fd)?;
+    match req {
+        libc::FIOCLEX => t.fds.set_cloexec(fd, true).map(|_| 0),
+        libc::FIONCLEX => t.fds.set_cloexec(fd, false).map(|_| 0),
+        libc::FIONBIO => {
+            let on: i32 = t.mm.read_obj(arg)?;
+            let fl = f.flags();
+            f.set_flags(if on != 0 {
+                fl | libc::O_NONBLOCK
+            } else {
+                fl & !libc::O_NONBLOCK
+            });
+            Ok(0)
+        }
+        _ => {
+            if f.is_path() {
+                return Err(Errno::EBADF);
+            }
+            f.ops.ioctl(req, arg, &t.mm)
+        }
+    }
+}
+
+pub fn fsync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.fds.get(a[0] as i32)?.ops.sync().map(|_| 0)
+}
+
+fn setattr_target(target: Target, attr: &SetAttr) -> SysResult {
+    match target {
+        Target::Dentry(d) => d.inode.setattr(attr),
+        Target::File(f) => f.ops.setattr(attr),
+    }
+    .map(|_| 0)
+}
+
+pub fn truncate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = resolve_at(t, libc::AT_FDCWD, a[0], 0)?;
+    let st = target.stat()?;
+    if st.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    let attr = SetAttr {
+        size: Some(a[1]),
+        ..SetAttr::default()
+    };
+    setattr_target(target, &attr)
+}
+
+pub fn ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(if f.is_path() { Errno::EBADF } else { Errno::EINVAL });
+    }
+    let attr = SetAttr {
+        size: Some(a[1]),
+        ..SetAttr::default()
+    };
+    match &f.dentry {
+        Some(d) => d.inode.setattr(&attr).map(|_| 0),
+        None => f.ops.setattr(&attr).map(|_| 0),
+    }
+}
+
+fn do_mkdir(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let (parent, name, _) = resolve_parent(t, dirfd, path)?;
+    if name == b"." || name == b".." || parent.child(&name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    parent.inode.mkdir(&name, mode & !t.umask & 0o7777)?;
+    Ok(0)
+}
+
+pub fn mkdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_mkdir(t, libc::AT_FDCWD, a[0], a[1] as u32)
+}
+
+pub fn mkdirat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_mkdir(t, a[0] as i32, a[1], a[2] as u32)
+}
+
+fn do_unlink(t: &mut Task, dirfd: i32, path: u64, dir: bool) -> SysResult {
+    let (parent, name, trailing) = resolve_parent(t, dirfd, path)?;
+    if dir {
+        if name == b"." {
+            return Err(Errno::EINVAL);
+        }
+        if name == b".." {
+            return Err(Errno::ENOTEMPTY);
+        }
+    } else if name == b"." || name == b".." || trailing {
+        let d = parent.child(&name)?;
+        return Err(if d.inode.stat()?.is_dir() {
+            Errno::EISDIR
+        } else {
+            Errno::ENOTDIR
+        });
+    }
+    let child = parent.child(&name)?;
+    if Arc::ptr_eq(&child, &t.root) {
+        return Err(Errno::EBUSY);
+    }
+    parent.inode.unlink(&name, dir)?;
+    parent.forget(&name);
+    Ok(0)
+}
+
+pub fn unlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_unlink(t, libc::AT_FDCWD, a[0], false)
+}
+
+pub fn rmdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_unlink(t, libc::AT_FDCWD, a[0], true)
+}
+
+pub fn unlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[2] as i32;
+    if flags & !libc::AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_unlink(t, a[0] as i32, a[1], flags != 0)
+}
+
+fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> SysResult {
+    if flags & !libc::RENAME_NOREPLACE != 0 {
+        return Err(if flags & (libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT) != 0 {
+            Errno::EINVAL
+        } else {
+            Errno::EINVAL
+        });
+    }
+    let (oparent, oname, _) = resolve_parent(t, od, op)?;
+    let (nparent, nname, _) = resolve_parent(t, nd, np)?;
+    for n in [&oname, &nname] {
+        if n.as_slice() == b"." || n.as_slice() == b".." {
+            return Err(Errno::EBUSY);
+        }
+    }
+    let src = oparent.child(&oname)?;
+    if flags & libc::RENAME_NOREPLACE != 0 && nparent.child(&nname).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    // A directory cannot move into itself.
+    if src.inode.stat()?.is_dir() {
+        let mut p = Some(nparent.clone());
+        while let Some(d) = p {
+            if Arc::ptr_eq(&d, &src) {
+                return Err(Errno::EINVAL);
+            }
+            p = d.parent.clone();
+        }
+    }
+    oparent
+        .inode
+        .rename(&oname, nparent.inode.as_ref(), &nname)?;
+    oparent.forget(&oname);
+    nparent.forget(&nname);
+    Ok(0)
+}
+
+pub fn rename(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_rename(t, libc::AT_FDCWD, a[0], libc::AT_FDCWD, a[1], 0)
+}
+
+pub fn renameat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_rename(t, a[0] as i32, a[1], a[2] as i32, a[3], 0)
+}
+
+pub fn renameat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_rename(t, a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32)
+}
+
+fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
+    let target = path_arg(t, target)?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let (parent, name, trailing) = resolve_parent(t, dirfd, path)?;
+    if name == b"." || name == b".." || parent.child(&name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if trailing {
+        return Err(Errno::ENOENT);
+    }
+    parent.inode.symlink(&name, &target)?;
+    Ok(0)
+}
+
+pub fn symlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_symlink(t, a[0], libc::AT_FDCWD, a[1])
+}
+
+pub fn symlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_symlink(t, a[0], a[1] as i32, a[2])
+}
+
+fn chmod_target(target: Target, mode: u32) -> SysResult {
+    let attr = SetAttr {
+        mode: Some(mode & 0o7777),
+        ..SetAttr::default()
+    };
+    setattr_target(target, &attr)
+}
+
+pub fn chmod(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = resolve_at(t, libc::AT_FDCWD, a[0], 0)?;
+    chmod_target(target, a[1] as u32)
+}
+
+pub fn fchmod(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let target = match f.dentry.clone() {
+        Some(d) => Target::Dentry(d),
+        None => Target::File(f),
+    };
+    chmod_target(target, a[1] as u32)
+}
+
+pub fn fchmodat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = resolve_at(t, a[0] as i32, a[1], 0)?;
+    chmod_target(target, a[2] as u32)
+}
+
+fn chown_target(target: Target, uid: u64, gid: u64) -> SysResult {
+    let id = |v: u64| (v as u32 != u32::MAX).then_some(v as u32);
+    let attr = SetAttr {
+        uid: id(uid),
+        gid: id(gid),
+        ..SetAttr::default()
+    };
+    setattr_target(target, &attr)
+}
+
+pub fn chown(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = resolve_at(t, libc::AT_FDCWD, a[0], 0)?;
+    chown_target(target, a[1], a[2])
+}
+
+pub fn lchown(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = resolve_at(t, libc::AT_FDCWD, a[0], libc::AT_SYMLINK_NOFOLLOW)?;
+    chown_target(target, a[1], a[2])
+}
+
+pub fn fchown(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let target = match f.dentry.clone() {
+        Some(d) => Target::Dentry(d),
+        None => Target::File(f),
+    };
+    chown_target(target, a[1], a[2])
+}
+
+pub fn fchownat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[4] as i32;
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = resolve_at(t, a[0] as i32, a[1], flags)?;
+    chown_target(target, a[2], a[3])
+}
+
+pub fn umask(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let old = t.umask;
+    t.umask = a[0] as u32 & 0o777;
+    Ok(old as u64)
+}
+
+pub fn utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (dirfd, path, times, flags) = (a[0] as i32, a[1], a[2], a[3] as i32);
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = Timespec::now();
+    let (atime, mtime) = if times == 0 {
+        (Some(now), Some(now))
+    } else {
+        let ts: [libc::timespec; 2] = [t.mm.read_obj(times)?, t.mm.read_obj(times + 16)?];
+        let conv = |x: libc::timespec| -> Result<Option<Timespec>, Errno> {
+            match x.tv_nsec {
+                libc::UTIME_OMIT => Ok(None),
+                libc::UTIME_NOW => Ok(Some(now)),
+                n if (0..1_000_000_000).contains(&n) => Ok(Some(Timespec {
+                    sec: x.tv_sec,
+                    nsec: n,
+                })),
+                _ => Err(Errno::EINVAL),
+            }
+        };
+        (conv(ts[0])?, conv(ts[1])?)
+    };
+    let target = if path == 0 {
+        match t.fds.get(dirfd)? {
+            f if f.dentry.is_some() => Target::Dentry(f.dentry.clone().unwrap()),
+            f => Target::File(f),
+        }
+    } else {
+        resolve_at(t, dirfd, path, flags)?
+    };
+    if atime.is_none() && mtime.is_none() {
+        return Ok(0);
+    }
+    setattr_target(
+        target,
+        &SetAttr {
+            atime,
+            mtime,
+            ..SetAttr::default()
+        },
+    )
+}
+
+fn fill_statfs(t: &Task, addr: u64) -> SysResult {
+    let mut s: libc::statfs = Plain::zeroed();
+    s.f_type = 0x0102_1994; // TMPFS_MAGIC: the overlay's upper layer.
+    s.f_bsize = 4096;
+    s.f_blocks = 1 << 24;
+    s.f_bfree = 1 << 23;
+    s.f_bavail = 1 << 23;
+    s.f_files = 1 << 20;
+    s.f_ffree = 1 << 19;
+    s.f_namelen = 255;
+    s.f_frsize = 4096;
+    t.mm.write_obj(addr, &s)?;
+    Ok(0)
+}
+
+pub fn statfs(t: &mut Task, a: [u64; 6]) -> SysResult {
+    resolve_at(t, libc::AT_FDCWD, a[0], 0)?;
+    fill_statfs(t, a[1])
+}
+
+pub fn fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.fds.get(a[0] as i32)?;
+    fill_statfs(t, a[1])
+}

@@ -1,0 +1,126 @@
+//! Memory syscalls: mmap, munmap, mprotect, mremap, brk, madvise, msync.
+
+use platform::Perms;
+
+use crate::errno::{Errno, SysResult};
+use crate::kernel::task::Task;
+use crate::mm::{Backing, Placement, PAGE};
+
+const PROT_ALL: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
+const PROT_GROWS: i32 = libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
+
+pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
+    let shared = match flags & libc::MAP_SHARED_VALIDATE {
+        libc::MAP_SHARED | libc::MAP_SHARED_VALIDATE => true,
+        libc::MAP_PRIVATE => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    if len == 0 || off % PAGE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let place = if flags & libc::MAP_FIXED_NOREPLACE != 0 {
+        Placement::FixedNoReplace(addr)
+    } else if flags & libc::MAP_FIXED != 0 {
+        Placement::Fixed(addr)
+    } else if flags & libc::MAP_32BIT != 0 && addr == 0 {
+        Placement::Hint(0x4000_0000)
+    } else {
+        Placement::Hint(addr)
+    };
+    let perms = Perms::from_prot(prot & PROT_ALL);
+    if flags & libc::MAP_ANONYMOUS != 0 {
+        return t.mm.mmap(place, len, perms, shared, Backing::Anon);
+    }
+    let f = t.fds.get(fd)?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    if !f.ops.mappable() {
+        return Err(Errno::ENODEV);
+    }
+    if !f.readable() || (shared && perms.write && !f.writable()) {
+        return Err(Errno::EACCES);
+    }
+    let name = f
+        .dentry
+        .as_ref()
+        .map(|d| String::from_utf8_lossy(&d.path()).into())
+        .unwrap_or_else(|| "[anon]".into());
+    let backing = Backing::File {
+        source: &*f,
+        offset: off,
+        name,
+    };
+    t.mm.mmap(place, len, perms, shared, backing)
+}
+
+pub fn munmap(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.mm.munmap(a[0], a[1]).map(|_| 0)
+}
+
+pub fn mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let prot = a[2] as i32;
+    if prot & !(PROT_ALL | PROT_GROWS) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.mm
+        .mprotect(a[0], a[1], Perms::from_prot(prot & PROT_ALL))
+        .map(|_| 0)
+}
+
+pub fn brk(t: &mut Task, a: [u64; 6]) -> SysResult {
+    Ok(t.mm.brk(a[0]))
+}
+
+pub fn mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[3] as i32;
+    let known = libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP;
+    if flags & !known != 0 || flags & libc::MREMAP_DONTUNMAP != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let may_move = flags & libc::MREMAP_MAYMOVE != 0;
+    if flags & libc::MREMAP_FIXED != 0 && !may_move {
+        return Err(Errno::EINVAL);
+    }
+    let fixed = (flags & libc::MREMAP_FIXED != 0).then_some(a[4]);
+    t.mm.mremap(a[0], a[1], a[2], may_move, fixed)
+}
+
+pub fn madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (addr, len, advice) = (a[0], a[1], a[2] as i32);
+    if addr % PAGE != 0 || (len as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    match advice {
+        libc::MADV_DONTNEED => t.mm.discard(addr, len).map(|_| 0),
+        libc::MADV_NORMAL
+        | libc::MADV_RANDOM
+        | libc::MADV_SEQUENTIAL
+        | libc::MADV_WILLNEED
+        | libc::MADV_FREE
+        | libc::MADV_DONTFORK
+        | libc::MADV_DOFORK
+        | libc::MADV_MERGEABLE
+        | libc::MADV_UNMERGEABLE
+        | libc::MADV_HUGEPAGE
+        | libc::MADV_NOHUGEPAGE
+        | libc::MADV_DONTDUMP
+        | libc::MADV_DODUMP
+        | libc::MADV_COLD
+        | libc::MADV_PAGEOUT => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn msync(_t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[2] as i32;
+    let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
+    if a[0] % PAGE != 0
+        || flags & !known != 0
+        || flags & (libc::MS_ASYNC | libc::MS_SYNC) == libc::MS_ASYNC | libc::MS_SYNC
+    {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}

@@ -1,0 +1,215 @@
+//! The amd64 system call table. Handlers are thin: they decode arguments,
+//! call into the subsystem and encode the result.
+
+mod fs;
+mod futex;
+mod info;
+mod mm;
+mod process;
+mod signal;
+mod time;
+
+use crate::errno::{Errno, SysResult};
+use crate::kernel::task::Task;
+use crate::strace;
+
+/// A syscall handler.
+pub type Handler = fn(&mut Task, [u64; 6]) -> SysResult;
+
+/// How completely a syscall is implemented (for the compatibility table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// As Linux does it.
+    Full,
+    /// Works for common uses; the text says what is missing.
+    Partial(&'static str),
+}
+
+macro_rules! table {
+    ($($nr:literal => $handler:path, $support:expr;)*) => {
+        /// The handler and support level of syscall `nr`; None if unsupported.
+        pub fn lookup(nr: u64) -> Option<(Handler, Support)> {
+            match nr {
+                $($nr => Some(($handler as Handler, $support)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+use Support::{Full, Partial};
+
+table! {
+    0 => fs::read, Full;
+    1 => fs::write, Full;
+    2 => fs::open, Partial("no permission checks for non-root credentials");
+    3 => fs::close, Full;
+    4 => fs::stat, Full;
+    5 => fs::fstat, Full;
+    6 => fs::lstat, Full;
+    8 => fs::lseek, Full;
+    9 => mm::mmap, Partial("MAP_SHARED file mappings are private copies");
+    10 => mm::mprotect, Full;
+    11 => mm::munmap, Full;
+    12 => mm::brk, Full;
+    13 => signal::rt_sigaction, Partial("dispositions are recorded; delivery is not implemented");
+    14 => signal::rt_sigprocmask, Full;
+    16 => fs::ioctl, Partial("TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX");
+    17 => fs::pread64, Full;
+    18 => fs::pwrite64, Full;
+    19 => fs::readv, Full;
+    20 => fs::writev, Full;
+    21 => fs::access, Full;
+    24 => process::sched_yield, Full;
+    25 => mm::mremap, Partial("no MREMAP_DONTUNMAP");
+    26 => mm::msync, Partial("no write-back of shared file mappings");
+    28 => mm::madvise, Partial("advice other than MADV_DONTNEED is accepted and ignored");
+    32 => fs::dup, Full;
+    33 => fs::dup2, Full;
+    35 => time::nanosleep, Partial("not interruptible by signals");
+    39 => info::getpid, Full;
+    62 => signal::kill, Partial("only the calling process; default actions only");
+    59 => process::execve, Partial("single-threaded processes only");
+    60 => process::exit, Full;
+    63 => info::uname, Full;
+    72 => fs::fcntl, Partial("F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC");
+    74 => fs::fsync, Full;
+    75 => fs::fsync, Full;
+    76 => fs::truncate, Full;
+    77 => fs::ftruncate, Full;
+    78 => fs::getdents, Full;
+    79 => fs::getcwd, Full;
+    80 => fs::chdir, Full;
+    81 => fs::fchdir, Full;
+    82 => fs::rename, Full;
+    83 => fs::mkdir, Full;
+    84 => fs::rmdir, Full;
+    85 => fs::creat, Full;
+    87 => fs::unlink, Full;
+    88 => fs::symlink, Full;
+    89 => fs::readlink, Full;
+    90 => fs::chmod, Full;
+    91 => fs::fchmod, Full;
+    92 => fs::chown, Full;
+    93 => fs::fchown, Full;
+    94 => fs::lchown, Full;
+    95 => fs::umask, Full;
+    96 => time::gettimeofday, Full;
+    97 => info::getrlimit, Full;
+    99 => info::sysinfo, Full;
+    102 => info::getuid, Full;
+    104 => info::getgid, Full;
+    107 => info::geteuid, Full;
+    108 => info::getegid, Full;
+    110 => info::getppid, Full;
+    111 => info::getpgrp, Full;
+    115 => info::getgroups, Full;
+    118 => info::getresuid, Full;
+    120 => info::getresgid, Full;
+    121 => info::getpgid, Full;
+    124 => info::getsid, Full;
+    131 => signal::sigaltstack, Full;
+    137 => fs::statfs, Partial("fixed filesystem figures");
+    138 => fs::fstatfs, Partial("fixed filesystem figures");
+    140 => info::getpriority, Full;
+    157 => process::prctl, Partial("PR_SET_NAME, PR_GET_NAME, PR_*_DUMPABLE, PR_*_NO_NEW_PRIVS, PR_*_PDEATHSIG, PR_CAPBSET_READ");
+    158 => process::arch_prctl, Full;
+    160 => info::setrlimit, Partial("limits are recorded, not all enforced");
+    186 => info::gettid, Full;
+    201 => time::time, Full;
+    202 => futex::futex, Partial("private futexes; no PI operations");
+    204 => process::sched_getaffinity, Full;
+    217 => fs::getdents64, Full;
+    200 => signal::tkill, Partial("only the calling thread; default actions only");
+    218 => process::set_tid_address, Full;
+    228 => time::clock_gettime, Partial("CPU-time clocks measure the sandbox");
+    229 => time::clock_getres, Full;
+    230 => time::clock_nanosleep, Partial("not interruptible by signals");
+    231 => process::exit_group, Full;
+    257 => fs::openat, Partial("no permission checks for non-root credentials");
+    258 => fs::mkdirat, Full;
+    260 => fs::fchownat, Full;
+    262 => fs::newfstatat, Full;
+    263 => fs::unlinkat, Full;
+    264 => fs::renameat, Full;
+    266 => fs::symlinkat, Full;
+    267 => fs::readlinkat, Full;
+    268 => fs::fchmodat, Full;
+    269 => fs::faccessat, Full;
+    234 => signal::tgkill, Partial("only the calling thread; default actions only");
+    273 => process::set_robust_list, Full;
+    274 => process::get_robust_list, Full;
+    280 => fs::utimensat, Full;
+    292 => fs::dup3, Full;
+    295 => fs::preadv, Full;
+    296 => fs::pwritev, Full;
+    302 => info::prlimit64, Partial("own process only");
+    309 => process::getcpu, Full;
+    316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
+    318 => info::getrandom, Full;
+    322 => process::execveat, Partial("single-threaded processes only");
+    332 => fs::statx, Full;
+    436 => fs::close_range, Full;
+    439 => fs::faccessat2, Full;
+}
+
+/// Reads application memory for strace's string arguments.
+struct TaskMemory<'a>(&'a crate::mm::MemoryManager);
+
+impl strace::MemoryReader for TaskMemory<'_> {
+    fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        self.0.copy_in(addr, &mut v).ok()?;
+        Some(v)
+    }
+
+    fn read_cstr(&self, addr: u64, max: usize) -> Option<Vec<u8>> {
+        match self.0.read_cstr(addr, max) {
+            Ok(v) => Some(v),
+            Err(Errno::ENAMETOOLONG) => {
+                let mut v = vec![0u8; max];
+                self.0.copy_in(addr, &mut v).ok()?;
+                Some(v)
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// Syscalls that do not return to the caller on success.
+fn no_return(nr: u64) -> bool {
+    matches!(nr, 59 | 60 | 231 | 322)
+}
+
+/// Handles the syscall the task stopped at and stores its result.
+pub fn handle(t: &mut Task) {
+    let nr = t.regs.orig_rax;
+    let args = t.regs.syscall_args();
+    let tracing = t.kernel.config.strace;
+    if tracing && no_return(nr) {
+        let line = strace::format_call(nr, &args, &TaskMemory(&t.mm));
+        log::info!(target: "strace", "[{:>4}] {line} ...", t.tid);
+    }
+    let result = match lookup(nr) {
+        Some((handler, _)) => handler(t, args),
+        None => {
+            t.kernel.report_enosys(nr);
+            Err(Errno::ENOSYS)
+        }
+    };
+    if tracing && !(no_return(nr) && result.is_ok()) {
+        let mem = TaskMemory(&t.mm);
+        let ret = result.map_err(|e| e.0);
+        let line = strace::format_call_exit(nr, &args, ret, &mem);
+        let res = strace::format_result(nr, ret);
+        log::info!(target: "strace", "[{:>4}] {line}{res}", t.tid);
+    }
+    if t.regs_replaced {
+        t.regs_replaced = false;
+        return;
+    }
+    t.regs.rax = match result {
+        Ok(v) => v,
+        Err(e) => (-(e.0 as i64)) as u64,
+    };
+}

@@ -1,0 +1,107 @@
+//! Clocks and sleeping.
+
+use crate::errno::{Errno, SysResult};
+use crate::kernel::task::Task;
+use crate::mm::Plain;
+
+/// Maps an application clock id to the host clock that serves it.
+fn host_clock(id: i32) -> Result<libc::clockid_t, Errno> {
+    match id {
+        libc::CLOCK_REALTIME
+        | libc::CLOCK_MONOTONIC
+        | libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_REALTIME_COARSE
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_BOOTTIME
+        | libc::CLOCK_TAI => Ok(id),
+        libc::CLOCK_REALTIME_ALARM => Ok(libc::CLOCK_REALTIME),
+        libc::CLOCK_BOOTTIME_ALARM => Ok(libc::CLOCK_BOOTTIME),
+        // The sandbox's own CPU time stands in for the process's and thread's.
+        libc::CLOCK_PROCESS_CPUTIME_ID => Ok(libc::CLOCK_PROCESS_CPUTIME_ID),
+        libc::CLOCK_THREAD_CPUTIME_ID => Ok(libc::CLOCK_THREAD_CPUTIME_ID),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn now(clock: libc::clockid_t) -> libc::timespec {
+    let mut ts: libc::timespec = Plain::zeroed();
+    // SAFETY: valid out pointer, known clock.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts
+}
+
+pub fn clock_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let ts = now(host_clock(a[0] as i32)?);
+    t.mm.write_obj(a[1], &ts)?;
+    Ok(0)
+}
+
+pub fn clock_getres(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let clock = host_clock(a[0] as i32)?;
+    if a[1] != 0 {
+        let mut ts: libc::timespec = Plain::zeroed();
+        // SAFETY: valid out pointer.
+        unsafe { libc::clock_getres(clock, &mut ts) };
+        t.mm.write_obj(a[1], &ts)?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if a[0] != 0 {
+        let ts = now(libc::CLOCK_REALTIME);
+        let tv = libc::timeval {
+            tv_sec: ts.tv_sec,
+            tv_usec: ts.tv_nsec / 1000,
+        };
+        t.mm.write_obj(a[0], &tv)?;
+    }
+    if a[1] != 0 {
+        t.mm.write_obj(a[1], &0u64)?;
+    }
+    Ok(0)
+}
+
+pub fn time(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let secs = now(libc::CLOCK_REALTIME).tv_sec;
+    if a[0] != 0 {
+        t.mm.write_obj(a[0], &secs)?;
+    }
+    Ok(secs as u64)
+}
+
+fn read_timespec(t: &Task, addr: u64) -> Result<libc::timespec, Errno> {
+    let ts: libc::timespec = t.mm.read_obj(addr)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(ts)
+}
+
+fn sleep(clock: libc::clockid_t, flags: i32, ts: &libc::timespec) {
+    loop {
+        // SAFETY: valid pointers; we retry on EINTR from host signals.
+        let r = unsafe { libc::clock_nanosleep(clock, flags, ts, std::ptr::null_mut()) };
+        if r != libc::EINTR {
+            return;
+        }
+    }
+}
+
+pub fn nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let ts = read_timespec(t, a[0])?;
+    sleep(libc::CLOCK_MONOTONIC, 0, &ts);
+    Ok(0)
+}
+
+pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (clock, flags) = (a[0] as i32, a[1] as i32);
+    let host = match clock {
+        libc::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        libc::CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::ENOTSUP),
+        c => host_clock(c)?,
+    };
+    let ts = read_timespec(t, a[2])?;
+    sleep(host, flags & libc::TIMER_ABSTIME, &ts);
+    Ok(0)
+}

@@ -1,0 +1,102 @@
+//! Dentries: the names of inodes, cached, with parent links for `..` and
+//! getcwd, and mount points.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::Inode;
+use crate::errno::Errno;
+
+/// A named inode in the tree.
+pub struct Dentry {
+    /// Its name in the parent ("/" for the root).
+    pub name: Vec<u8>,
+    /// The parent; None for the root of the sandbox.
+    pub parent: Option<Arc<Dentry>>,
+    /// The file.
+    pub inode: Arc<dyn Inode>,
+    children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
+    mounted: Mutex<Option<Arc<Dentry>>>,
+}
+
+impl Dentry {
+    /// A root dentry.
+    pub fn new_root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Self::new(b"/".to_vec(), None, inode)
+    }
+
+    fn new(name: Vec<u8>, parent: Option<Arc<Dentry>>, inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            name,
+            parent,
+            inode,
+            children: Mutex::new(HashMap::new()),
+            mounted: Mutex::new(None),
+        })
+    }
+
+    /// The child `name`, from the cache or the filesystem; follows mounts.
+    pub fn child(self: &Arc<Self>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        if let Some(d) = self.children.lock().get(name) {
+            return Ok(d.mount_top());
+        }
+        let inode = self.inode.lookup(name)?;
+        let d = Dentry::new(name.to_vec(), Some(self.clone()), inode);
+        self.children
+            .lock()
+            .entry(name.to_vec())
+            .or_insert(d)
+            .clone()
+            .mount_top_ok()
+    }
+
+    fn mount_top_ok(self: Arc<Self>) -> Result<Arc<Dentry>, Errno> {
+        Ok(self.mount_top())
+    }
+
+    /// What is mounted here (recursively), or self.
+    pub fn mount_top(self: &Arc<Self>) -> Arc<Dentry> {
+        let mut d = self.clone();
+        loop {
+            let next = d.mounted.lock().clone();
+            match next {
+                Some(m) => d = m,
+                None => return d,
+            }
+        }
+    }
+
+    /// Mounts the filesystem whose root inode is `root` on this dentry.
+    pub fn mount(self: &Arc<Self>, root: Arc<dyn Inode>) -> Arc<Dentry> {
+        let top = self.mount_top();
+        let d = Dentry::new(top.name.clone(), top.parent.clone(), root);
+        *top.mounted.lock() = Some(d.clone());
+        d
+    }
+
+    /// Forgets the cached child `name` (after unlink or rename).
+    pub fn forget(&self, name: &[u8]) {
+        self.children.lock().remove(name);
+    }
+
+    /// The absolute path of this dentry in the sandbox.
+    pub fn path(self: &Arc<Self>) -> Vec<u8> {
+        let mut parts = Vec::new();
+        let mut d = self.clone();
+        while let Some(p) = d.parent.clone() {
+            parts.push(d.name.clone());
+            d = p;
+        }
+        if parts.is_empty() {
+            return b"/".to_vec();
+        }
+        let mut out = Vec::new();
+        for p in parts.iter().rev() {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        out
+    }
+}

@@ -1,0 +1,112 @@
+//! Open file descriptions: what an fd points to.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::{Dentry, DirEntry, SetAttr, Stat};
+use crate::errno::Errno;
+use crate::mm::{MapSource, MemoryManager};
+
+/// The operations of an open file, implemented by each filesystem.
+pub trait FileOps: Send + Sync {
+    /// Reads at `off` (ignored by stream files).
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Writes at `off` (ignored by stream files and by files opened with
+    /// O_APPEND on the host).
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Whether the file has a position (regular files, directories).
+    fn seekable(&self) -> bool {
+        true
+    }
+    /// Attributes.
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// Lists a directory, without "." and "..".
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Device-specific control; ENOTTY unless the file knows the request.
+    fn ioctl(&self, _req: u64, _arg: u64, _mm: &MemoryManager) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Changes attributes through the open file (ftruncate, fchmod...).
+    fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Flushes to stable storage.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// Whether mmap of this file is allowed.
+    fn mappable(&self) -> bool {
+        false
+    }
+}
+
+/// An open file description, shared by dup'ed fds.
+pub struct File {
+    /// The filesystem's implementation.
+    pub ops: Box<dyn FileOps>,
+    /// The name it was opened by (None for anonymous files like stdio).
+    pub dentry: Option<Arc<Dentry>>,
+    /// Status flags (O_ACCMODE, O_APPEND, O_NONBLOCK...).
+    flags: AtomicI32,
+    /// The file position.
+    pub offset: Mutex<u64>,
+    /// A snapshot of the directory listing for getdents, taken at offset 0.
+    pub dir_snapshot: Mutex<Option<Arc<Vec<DirEntry>>>>,
+}
+
+impl File {
+    /// A new description with `flags` from open(2).
+    pub fn new(ops: Box<dyn FileOps>, dentry: Option<Arc<Dentry>>, flags: i32) -> Arc<File> {
+        Arc::new(File {
+            ops,
+            dentry,
+            flags: AtomicI32::new(flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOCTTY)),
+            offset: Mutex::new(0),
+            dir_snapshot: Mutex::new(None),
+        })
+    }
+
+    /// Status flags.
+    pub fn flags(&self) -> i32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change.
+    pub fn set_flags(&self, flags: i32) {
+        let settable = libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME;
+        let old = self.flags();
+        self.flags
+            .store((old & !settable) | (flags & settable), Ordering::Relaxed);
+    }
+
+    /// Opened for reading.
+    pub fn readable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE;
+        (acc == libc::O_RDONLY || acc == libc::O_RDWR) && self.flags() & libc::O_PATH == 0
+    }
+
+    /// Opened for writing.
+    pub fn writable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE;
+        (acc == libc::O_WRONLY || acc == libc::O_RDWR) && self.flags() & libc::O_PATH == 0
+    }
+
+    /// Opened with O_PATH.
+    pub fn is_path(&self) -> bool {
+        self.flags() & libc::O_PATH != 0
+    }
+}
+
+impl MapSource for File {
+    fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.ops.read(buf, off)
+    }
+}

@@ -1,0 +1,171 @@
+//! The virtual filesystem: inodes, dentries, path walk, open files and the
+//! fd table. Filesystems (in `fs/`) implement [`Inode`] and [`FileOps`].
+
+pub mod dentry;
+pub mod fdtable;
+pub mod file;
+pub mod path;
+
+use std::any::Any;
+
+use crate::errno::Errno;
+pub use dentry::Dentry;
+pub use fdtable::FdTable;
+pub use file::{File, FileOps};
+
+/// A timestamp.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timespec {
+    /// Seconds since the epoch.
+    pub sec: i64,
+    /// Nanoseconds.
+    pub nsec: i64,
+}
+
+impl Timespec {
+    /// The current wall-clock time.
+    pub fn now() -> Timespec {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timespec {
+            sec: d.as_secs() as i64,
+            nsec: d.subsec_nanos() as i64,
+        }
+    }
+}
+
+/// File attributes, in Linux terms.
+#[derive(Clone, Copy, Debug, Default)]
+#[allow(missing_docs)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl Stat {
+    /// The `S_IFMT` part of the mode.
+    pub fn file_type(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+
+    /// Is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == libc::S_IFDIR
+    }
+
+    /// Is a symbolic link.
+    pub fn is_symlink(&self) -> bool {
+        self.file_type() == libc::S_IFLNK
+    }
+
+    /// The `DT_*` value for getdents.
+    pub fn dirent_type(&self) -> u8 {
+        (self.file_type() >> 12) as u8
+    }
+}
+
+impl From<gofer::Stat> for Stat {
+    fn from(s: gofer::Stat) -> Stat {
+        let t = |t: gofer::Timespec| Timespec {
+            sec: t.sec,
+            nsec: t.nsec,
+        };
+        Stat {
+            dev: s.dev,
+            ino: s.ino,
+            mode: s.mode,
+            nlink: s.nlink,
+            uid: s.uid,
+            gid: s.gid,
+            rdev: s.rdev,
+            size: s.size,
+            blksize: s.blksize,
+            blocks: s.blocks,
+            atime: t(s.atime),
+            mtime: t(s.mtime),
+            ctime: t(s.ctime),
+        }
+    }
+}
+
+/// One directory entry.
+#[derive(Clone, Debug)]
+pub struct DirEntry {
+    /// Name (no "/").
+    pub name: Vec<u8>,
+    /// Inode number.
+    pub ino: u64,
+    /// `DT_*`.
+    pub kind: u8,
+}
+
+/// Attribute changes (chmod, chown, truncate, utimes).
+#[derive(Clone, Copy, Debug, Default)]
+#[allow(missing_docs)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<Timespec>,
+    pub mtime: Option<Timespec>,
+}
+
+/// A file in some filesystem. Directory operations take names of one
+/// component; the VFS does the path walk.
+pub trait Inode: Send + Sync + Any {
+    /// Attributes.
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// Opens it; `flags` are the open(2) flags.
+    fn open(self: std::sync::Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno>;
+    /// Finds a child of a directory.
+    fn lookup(&self, _name: &[u8]) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Lists a directory, without "." and "..".
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// The target of a symbolic link.
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Creates a regular file `name` in this directory.
+    fn create(&self, _name: &[u8], _mode: u32) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        Err(Errno::EROFS)
+    }
+    /// Creates a directory.
+    fn mkdir(&self, _name: &[u8], _mode: u32) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    /// Creates a symbolic link.
+    fn symlink(&self, _name: &[u8], _target: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    /// Removes a non-directory (`dir == false`) or an empty directory.
+    fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    /// Moves `old` in this directory to `new` in `new_dir` (same filesystem).
+    fn rename(&self, _old: &[u8], _new_dir: &dyn Inode, _new: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    /// Changes attributes.
+    fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    /// For downcasting within a filesystem.
+    fn as_any(&self) -> &dyn Any;
+}
