@@ -109,7 +109,7 @@ fn fs_source(fs: &FsSpec) -> FsSource {
 }
 
 fn strerror(e: Errno) -> String {
-    std::io::Error::from_raw_os_error(e.0).to_string()
+    sentry::strace::errno_message(e.0).to_string()
 }
 
 pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {

@@ -204,7 +204,7 @@ fn perms_of(p: &Phdr) -> Perms {
 /// highest segment (the start of the heap).
 fn map_segments(
     mm: &MemoryManager,
-    file: &File,
+    file: &Arc<File>,
     phdrs: &[Phdr],
     relocatable: bool,
     dentry: &Arc<Dentry>,
@@ -243,7 +243,7 @@ fn map_segments(
             let len = page_up(file_end) - start;
             let place = Placement::Fixed(start);
             let backing = Backing::File {
-                source: file,
+                source: file.clone(),
                 offset: page_down(p.offset),
                 name: name.clone(),
             };

@@ -24,18 +24,33 @@ pub trait MapSource: Send + Sync {
 }
 
 /// What a new mapping contains.
-pub enum Backing<'a> {
+pub enum Backing {
     /// Zero-filled memory.
     Anon,
     /// A copy of `source` starting at file offset `offset`.
     File {
         /// The file.
-        source: &'a dyn MapSource,
+        source: Arc<dyn MapSource>,
         /// File offset of the first byte.
         offset: u64,
         /// Name for diagnostics (/proc/pid/maps).
         name: Arc<str>,
     },
+}
+
+/// The file behind a file mapping, for refills (mremap growth, MADV_DONTNEED).
+#[derive(Clone)]
+pub struct FileRef {
+    /// The file.
+    pub source: Arc<dyn MapSource>,
+    /// File offset of the VMA's first byte.
+    pub offset: u64,
+}
+
+impl std::fmt::Debug for FileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileRef(offset {:#x})", self.offset)
+    }
 }
 
 /// One virtual memory area.
@@ -53,6 +68,8 @@ pub struct Vma {
     pub shared: bool,
     /// What it maps, for diagnostics.
     pub name: Option<Arc<str>>,
+    /// The file of a file mapping.
+    pub file: Option<FileRef>,
 }
 
 impl Vma {
@@ -66,6 +83,10 @@ impl Vma {
             start,
             end,
             memoff: self.memoff + (start - self.start),
+            file: self.file.as_ref().map(|f| FileRef {
+                source: f.source.clone(),
+                offset: f.offset + (start - self.start),
+            }),
             ..self.clone()
         }
     }
@@ -154,7 +175,7 @@ impl MemoryManager {
         len: u64,
         perms: Perms,
         shared: bool,
-        backing: Backing<'_>,
+        backing: Backing,
     ) -> Result<u64, Errno> {
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -192,16 +213,16 @@ impl MemoryManager {
             }
         };
         let memoff = self.mf.allocate(len)?;
-        let (name, fill) = match backing {
+        let (name, file) = match backing {
             Backing::Anon => (None, None),
             Backing::File {
                 source,
                 offset,
                 name,
-            } => (Some(name), Some((source, offset))),
+            } => (Some(name), Some(FileRef { source, offset })),
         };
-        if let Some((source, offset)) = fill {
-            if let Err(e) = self.fill(memoff, len, source, offset) {
+        if let Some(f) = &file {
+            if let Err(e) = self.fill(memoff, len, f.source.as_ref(), f.offset) {
                 self.mf.release(memoff, len);
                 return Err(e);
             }
@@ -220,6 +241,7 @@ impl MemoryManager {
                 memoff,
                 shared,
                 name,
+                file,
             },
         );
         Ok(addr)
@@ -326,6 +348,7 @@ impl MemoryManager {
                     memoff,
                     shared: false,
                     name: Some("[heap]".into()),
+                    file: None,
                 },
             );
         } else if new_end < old_end {
@@ -368,7 +391,7 @@ impl MemoryManager {
             }
             return Ok(old);
         }
-        let template = inner.vmas.range(..=old).next_back().unwrap().1.clone();
+        let template = inner.vmas.range(..old_end).next_back().unwrap().1.slice(old, old_end);
         // Grow in place if the pages after the mapping are free.
         if fixed.is_none()
             && old + new_len <= self.hi
@@ -424,10 +447,21 @@ impl MemoryManager {
         Ok(dest)
     }
 
-    /// Maps fresh zeroed pages at `[start, end)` with the attributes of `like`.
+    /// Maps pages at `[start, end)` continuing `like` (which ends at
+    /// `start` in the application's view): zeroes, or the file's next bytes.
     fn extend(&self, inner: &mut Inner, like: &Vma, start: u64, end: u64) -> Result<(), Errno> {
         let len = end - start;
         let memoff = self.mf.allocate(len)?;
+        let file = like.file.as_ref().map(|f| FileRef {
+            source: f.source.clone(),
+            offset: f.offset + (like.end - like.start),
+        });
+        if let Some(f) = &file {
+            if let Err(e) = self.fill(memoff, len, f.source.as_ref(), f.offset) {
+                self.mf.release(memoff, len);
+                return Err(e);
+            }
+        }
         if let Err(e) = self.asp.map(start, len, memoff, like.perms) {
             self.mf.release(memoff, len);
             return Err(platform_err(e));
@@ -438,6 +472,7 @@ impl MemoryManager {
                 start,
                 end,
                 memoff,
+                file,
                 ..like.clone()
             },
         );
@@ -531,7 +566,17 @@ impl MemoryManager {
         (out, true)
     }
 
-    /// Zeroes `[addr, addr + len)` (MADV_DONTNEED on private memory).
+    /// Fails with ENOMEM unless all of `[addr, addr + len)` is mapped.
+    pub fn check_mapped(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr.checked_add(page_up(len)).ok_or(Errno::ENOMEM)?;
+        if !self.inner.lock().covered(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// Drops the contents of `[addr, addr + len)` (MADV_DONTNEED): anonymous
+    /// private memory reads as zero again, private file pages as the file.
     pub fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
         let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
         let inner = self.inner.lock();
@@ -543,6 +588,11 @@ impl MemoryManager {
             let off = v.memoff + (s - v.start);
             // SAFETY: the range is inside this VMA's memory.
             unsafe { std::ptr::write_bytes(self.mf.ptr(off, e - s), 0, (e - s) as usize) };
+            if let Some(f) = &v.file {
+                if !v.shared {
+                    self.fill(off, e - s, f.source.as_ref(), f.offset + (s - v.start))?;
+                }
+            }
         }
         Ok(())
     }

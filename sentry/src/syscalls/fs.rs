@@ -304,8 +304,8 @@ fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> Sys
     let mut offset = f.offset.lock();
     let append = f.flags() & libc::O_APPEND != 0;
     let start = match pos {
+        _ if seekable && append => f.ops.stat()?.size as u64,
         Some(p) => p,
-        None if seekable && append => f.ops.stat()?.size as u64,
         None if seekable => *offset,
         None => 0,
     };
@@ -1119,4 +1119,94 @@ pub fn statfs(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.fds.get(a[0] as i32)?;
     fill_statfs(t, a[1])
+}
+
+/// Extended attributes are not stored yet: reads find nothing, writes are
+/// refused as on a filesystem without xattr support. The path is still
+/// resolved so that ENOENT and friends come out right.
+fn xattr_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> Result<(), Errno> {
+    if by_fd {
+        t.fds.get(a[0] as i32)?;
+    } else {
+        let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+        resolve_at(t, libc::AT_FDCWD, a[0], flags)?;
+    }
+    let name = t.mm.read_cstr(a[1], 255).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
+    if name.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    Ok(())
+}
+
+pub fn getxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, true)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn lgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, false)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn fgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, true, true)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn setxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, true)?;
+    Err(Errno::EOPNOTSUPP)
+}
+
+pub fn lsetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, false)?;
+    Err(Errno::EOPNOTSUPP)
+}
+
+pub fn fsetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, true, true)?;
+    Err(Errno::EOPNOTSUPP)
+}
+
+fn list_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> SysResult {
+    if by_fd {
+        t.fds.get(a[0] as i32)?;
+    } else {
+        let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+        resolve_at(t, libc::AT_FDCWD, a[0], flags)?;
+    }
+    Ok(0)
+}
+
+pub fn listxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    list_target(t, &a, false, true)
+}
+
+pub fn llistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    list_target(t, &a, false, false)
+}
+
+pub fn flistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    list_target(t, &a, true, true)
+}
+
+pub fn removexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, true)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn lremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, false, false)?;
+    Err(Errno::ENODATA)
+}
+
+pub fn fremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    xattr_target(t, &a, true, true)?;
+    Err(Errno::ENODATA)
 }

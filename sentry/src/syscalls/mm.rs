@@ -48,7 +48,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         .map(|d| String::from_utf8_lossy(&d.path()).into())
         .unwrap_or_else(|| "[anon]".into());
     let backing = Backing::File {
-        source: &*f,
+        source: f.clone(),
         offset: off,
         name,
     };
@@ -92,6 +92,10 @@ pub fn madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
     if addr % PAGE != 0 || (len as i64) < 0 {
         return Err(Errno::EINVAL);
     }
+    if len == 0 {
+        return Ok(0);
+    }
+    t.mm.check_mapped(addr, len)?;
     match advice {
         libc::MADV_DONTNEED => t.mm.discard(addr, len).map(|_| 0),
         libc::MADV_NORMAL
