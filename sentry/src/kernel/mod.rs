@@ -1,6 +1,7 @@
 //! The kernel: the sandbox-wide state and tasks (application threads).
 
 pub mod futex;
+pub mod proctable;
 pub mod task;
 
 use std::collections::HashSet;
@@ -34,6 +35,8 @@ pub struct Kernel {
     pub config: KernelConfig,
     /// When the sandbox booted (for uptime and CLOCK_BOOTTIME views).
     pub boot: Instant,
+    /// Processes, for fork and wait.
+    pub procs: proctable::ProcTable,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
     /// Syscalls already reported as unsupported.
@@ -55,6 +58,7 @@ impl Kernel {
             config,
             boot: Instant::now(),
             futexes: futex::Futexes::default(),
+            procs: proctable::ProcTable::default(),
             enosys_seen: Mutex::new(HashSet::new()),
         })
     }

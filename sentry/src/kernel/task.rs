@@ -125,6 +125,23 @@ fn default_rlimits() -> [(u64, u64); NLIMITS] {
     r
 }
 
+/// What a forked child inherits, carried to its host thread.
+struct ForkProto {
+    regs: Regs,
+    fds: FdTable,
+    root: Arc<Dentry>,
+    cwd: Arc<Dentry>,
+    umask: u32,
+    creds: Creds,
+    sigactions: [SigAction; 64],
+    sigmask: u64,
+    sigaltstack: (u64, i32, u64),
+    rlimits: [(u64, u64); NLIMITS],
+    exe: Arc<Dentry>,
+    comm: Vec<u8>,
+    ppid: i32,
+}
+
 /// What the first process of a sandbox runs.
 pub struct InitProcess {
     /// argv; argv[0] is looked up in PATH if it has no '/'.
@@ -192,6 +209,7 @@ impl Task {
         )
         .map_err(|e| StartError::Exec(name, e))?;
         let ctx = kernel.platform.new_context()?;
+        let kernel_pid = kernel.procs.add(0);
         Ok(Task {
             kernel,
             ctx,
@@ -206,7 +224,7 @@ impl Task {
             sigmask: 0,
             sigaltstack: (0, libc::SS_DISABLE, 0),
             tid: 1,
-            pid: 1,
+            pid: kernel_pid,
             ppid: 0,
             clear_child_tid: 0,
             robust_list: (0, 0),
@@ -260,6 +278,94 @@ impl Task {
                 Stop::Interrupted => {}
             }
         }
+    }
+
+    /// Creates a child process (fork): a copy of this task's memory, files
+    /// and settings, running on its own host thread from `child_regs`.
+    /// Returns the child's pid.
+    pub fn fork(&self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
+        let snap = self.mm.snapshot()?;
+        let pid = self.kernel.procs.add(self.pid);
+        let kernel = self.kernel.clone();
+        let proto = ForkProto {
+            regs: child_regs,
+            fds: self.fds.clone(),
+            root: self.root.clone(),
+            cwd: self.cwd.clone(),
+            umask: self.umask,
+            creds: self.creds.clone(),
+            sigactions: self.sigactions,
+            sigmask: self.sigmask,
+            sigaltstack: self.sigaltstack,
+            rlimits: self.rlimits,
+            exe: self.exe.clone(),
+            comm: self.comm.clone(),
+            ppid: self.pid,
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-{pid}"))
+            .spawn(move || {
+                let status = match Task::from_fork(kernel.clone(), pid, proto, snap, clear_tid, set_tid) {
+                    Ok(mut task) => task.run(),
+                    Err(e) => {
+                        log::warn!("fork: child {pid} could not start: {e}");
+                        ExitStatus::Signaled(libc::SIGKILL)
+                    }
+                };
+                kernel.procs.exit(pid, status);
+            });
+        if spawned.is_err() {
+            self.kernel.procs.exit(pid, ExitStatus::Signaled(libc::SIGKILL));
+            let _ = self.kernel.procs.wait(self.pid, super::proctable::WaitFor::Pid(pid), true, true);
+            return Err(Errno::EAGAIN);
+        }
+        Ok(pid)
+    }
+
+    /// The child side of [`Task::fork`], on the child's host thread.
+    fn from_fork(
+        kernel: Arc<Kernel>,
+        pid: i32,
+        p: ForkProto,
+        snap: crate::mm::Snapshot,
+        clear_tid: u64,
+        set_tid: u64,
+    ) -> Result<Task, Errno> {
+        let err = |e: platform::Error| {
+            log::warn!("fork: {e}");
+            Errno::EAGAIN
+        };
+        let asp = kernel.platform.new_address_space().map_err(err)?;
+        let (lo, hi) = kernel.platform.address_range();
+        let mm = Arc::new(MemoryManager::from_snapshot(asp, lo, hi, snap)?);
+        if set_tid != 0 {
+            mm.write_obj(set_tid, &pid)?;
+        }
+        let ctx = kernel.platform.new_context().map_err(err)?;
+        Ok(Task {
+            kernel,
+            ctx,
+            regs: p.regs,
+            mm,
+            fds: p.fds,
+            root: p.root,
+            cwd: p.cwd,
+            umask: p.umask,
+            creds: p.creds,
+            sigactions: p.sigactions,
+            sigmask: p.sigmask,
+            sigaltstack: p.sigaltstack,
+            tid: pid,
+            pid,
+            ppid: p.ppid,
+            clear_child_tid: clear_tid,
+            robust_list: (0, 0),
+            rlimits: p.rlimits,
+            exe: p.exe,
+            comm: p.comm,
+            exit: None,
+            regs_replaced: false,
+        })
     }
 
     /// Replaces the program (execve). On failure the task is unchanged.

@@ -126,6 +126,34 @@ impl MemoryFile {
         free.insert(start, end - start);
     }
 
+    /// Copies the populated pages of `[src, src + len)` to `dst` (which must
+    /// read as zero); holes stay holes.
+    pub fn copy_populated(&self, src: u64, dst: u64, len: u64) {
+        let end = src + len;
+        let mut cur = src;
+        while cur < end {
+            // SAFETY: lseek on our own fd; only the return value is used.
+            let data = unsafe { libc::lseek(self.fd.as_raw_fd(), cur as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                return;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), data, libc::SEEK_HOLE) };
+            let (from, to) = (data as u64, (hole.max(data) as u64).min(end).max(data as u64 + 1));
+            let to = page_up(to).min(end);
+            // SAFETY: both ranges lie within the file and do not overlap
+            // (they belong to different allocations).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.ptr(from, to - from),
+                    self.ptr(dst + (from - src), to - from),
+                    (to - from) as usize,
+                )
+            };
+            cur = to;
+        }
+    }
+
     /// A pointer to offset `off` in the sentry's mapping of the file.
     ///
     /// The caller must keep `off + len` within the file and treat the memory

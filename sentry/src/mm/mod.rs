@@ -92,6 +92,22 @@ impl Vma {
     }
 }
 
+/// A copy of an address space's pages, between fork and the child's start.
+pub struct Snapshot {
+    mf: Arc<MemoryFile>,
+    vmas: Vec<Vma>,
+    brk_start: u64,
+    brk: u64,
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        for v in &self.vmas {
+            self.mf.release(v.memoff, v.len());
+        }
+    }
+}
+
 /// How `mmap` may choose the address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {
@@ -154,6 +170,45 @@ impl MemoryManager {
     /// The top of the application stack.
     pub fn stack_top(&self) -> u64 {
         self.hi
+    }
+
+    /// Copies the whole address space for fork. The copy owns fresh
+    /// memory-file ranges; [`MemoryManager::from_snapshot`] maps them.
+    pub fn snapshot(&self) -> Result<Snapshot, Errno> {
+        let inner = self.inner.lock();
+        let mut snap = Snapshot {
+            mf: self.mf.clone(),
+            vmas: Vec::with_capacity(inner.vmas.len()),
+            brk_start: inner.brk_start,
+            brk: inner.brk,
+        };
+        for v in inner.vmas.values() {
+            let memoff = self.mf.allocate(v.len())?;
+            self.mf.copy_populated(v.memoff, memoff, v.len());
+            snap.vmas.push(Vma { memoff, ..v.clone() });
+        }
+        Ok(snap)
+    }
+
+    /// An address space over `asp` holding the pages of `snap`.
+    pub fn from_snapshot(
+        asp: Arc<dyn AddressSpace>,
+        lo: u64,
+        hi: u64,
+        mut snap: Snapshot,
+    ) -> Result<Self, Errno> {
+        let mm = MemoryManager::new(snap.mf.clone(), asp, lo, hi);
+        {
+            let mut inner = mm.inner.lock();
+            inner.brk_start = snap.brk_start;
+            inner.brk = snap.brk;
+            for v in std::mem::take(&mut snap.vmas) {
+                let (start, len, memoff, perms) = (v.start, v.len(), v.memoff, v.perms);
+                inner.vmas.insert(start, v);
+                mm.asp.map(start, len, memoff, perms).map_err(platform_err)?;
+            }
+        }
+        Ok(mm)
     }
 
     /// Sets the start of the heap (end of the executable's bss).

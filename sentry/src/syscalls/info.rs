@@ -18,7 +18,12 @@ pub fn gettid(t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 pub fn getppid(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(t.ppid as u64)
+    // The parent may have died and handed us to init.
+    if t.ppid > 1 {
+        Ok(t.kernel.procs.parent(t.pid) as u64)
+    } else {
+        Ok(t.ppid as u64)
+    }
 }
 
 pub fn getpgrp(t: &mut Task, _a: [u64; 6]) -> SysResult {

@@ -69,8 +69,12 @@ table! {
     35 => time::nanosleep, Partial("not interruptible by signals");
     39 => info::getpid, Full;
     62 => signal::kill, Partial("only the calling process; default actions only");
+    56 => process::clone, Partial("new processes only; no threads (CLONE_THREAD) and no shared memory with CLONE_VM");
+    57 => process::fork, Full;
+    58 => process::vfork, Partial("the child gets a copy of memory, not a share");
     59 => process::execve, Partial("single-threaded processes only");
     60 => process::exit, Full;
+    61 => process::wait4, Partial("no stopped or continued children; rusage is zero");
     63 => info::uname, Full;
     72 => fs::fcntl, Partial("F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC");
     74 => fs::fsync, Full;
@@ -149,6 +153,7 @@ table! {
     268 => fs::fchmodat, Full;
     269 => fs::faccessat, Full;
     234 => signal::tgkill, Partial("only the calling thread; default actions only");
+    247 => process::waitid, Partial("exited children only");
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
     280 => fs::utimensat, Full;

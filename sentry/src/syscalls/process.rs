@@ -184,3 +184,128 @@ pub fn getcpu(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+const CLONE_VM: u64 = libc::CLONE_VM as u64;
+const CLONE_FS: u64 = libc::CLONE_FS as u64;
+const CLONE_FILES: u64 = libc::CLONE_FILES as u64;
+const CLONE_SIGHAND: u64 = libc::CLONE_SIGHAND as u64;
+const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
+const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
+const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
+const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+
+/// fork, vfork and clone of a new process. The child gets a copy of the
+/// parent's memory even with CLONE_VM|CLONE_VFORK (posix_spawn), which such
+/// callers cannot tell apart except by writing to shared memory.
+fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+    if flags & (CLONE_THREAD | CLONE_SIGHAND) != 0 {
+        log::debug!("clone: threads are not supported yet (flags {flags:#x})");
+        return Err(Errno::ENOSYS);
+    }
+    let ns = (libc::CLONE_NEWNS
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWNET
+        | libc::CLONE_NEWUSER
+        | libc::CLONE_NEWCGROUP) as u64;
+    if flags & ns != 0 {
+        return Err(Errno::EPERM);
+    }
+    let _ = (CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_VFORK);
+    let mut regs = t.regs;
+    regs.rax = 0;
+    if stack != 0 {
+        regs.rsp = stack;
+    }
+    if flags & CLONE_SETTLS != 0 {
+        regs.fs_base = tls;
+    }
+    let clear = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
+    let set = if flags & CLONE_CHILD_SETTID != 0 { ctid } else { 0 };
+    let pid = t.fork(regs, clear, set)?;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        t.mm.write_obj(ptid, &pid)?;
+    }
+    Ok(pid as u64)
+}
+
+pub fn clone(t: &mut Task, a: [u64; 6]) -> SysResult {
+    // amd64 order: flags, stack, parent_tid, child_tid, tls.
+    do_clone(t, a[0], a[1], a[2], a[3], a[4])
+}
+
+pub fn fork(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    do_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0)
+}
+
+pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    do_clone(t, CLONE_VM | CLONE_VFORK | libc::SIGCHLD as u64, 0, 0, 0, 0)
+}
+
+fn wait_status(st: ExitStatus) -> i32 {
+    match st {
+        ExitStatus::Exited(c) => (c & 0xff) << 8,
+        ExitStatus::Signaled(s) => s & 0x7f,
+    }
+}
+
+pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use crate::kernel::proctable::WaitFor;
+    let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
+    let known = libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED | libc::__WALL | libc::__WCLONE | libc::__WNOTHREAD;
+    if options & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = if pid > 0 { WaitFor::Pid(pid) } else { WaitFor::Any };
+    let kernel = t.kernel.clone();
+    match kernel.procs.wait(t.pid, which, options & libc::WNOHANG != 0, true)? {
+        None => Ok(0),
+        Some((child, st)) => {
+            if wstatus != 0 {
+                t.mm.write_obj(wstatus, &wait_status(st))?;
+            }
+            if rusage != 0 {
+                t.mm.write_obj(rusage, &<libc::rusage as crate::mm::Plain>::zeroed())?;
+            }
+            Ok(child as u64)
+        }
+    }
+}
+
+pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use crate::kernel::proctable::WaitFor;
+    let (idtype, id, infop, options) = (a[0] as u32, a[1] as i32, a[2], a[3] as i32);
+    let known = libc::WNOHANG | libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT | libc::__WALL | libc::__WCLONE | libc::__WNOTHREAD;
+    if options & !known != 0 || options & (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        libc::P_ALL => WaitFor::Any,
+        libc::P_PID if id > 0 => WaitFor::Pid(id),
+        libc::P_PGID => WaitFor::Any,
+        _ => return Err(Errno::EINVAL),
+    };
+    let kernel = t.kernel.clone();
+    let reap = options & libc::WNOWAIT == 0;
+    let found = kernel.procs.wait(t.pid, which, options & libc::WNOHANG != 0, reap)?;
+    if infop != 0 {
+        // siginfo_t for SIGCHLD: signo, errno, code, then pid, uid, status.
+        let mut info = [0u8; 128];
+        if let Some((pid, st)) = found {
+            let (code, status) = match st {
+                ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
+                ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
+            };
+            info[0..4].copy_from_slice(&libc::SIGCHLD.to_le_bytes());
+            info[8..12].copy_from_slice(&code.to_le_bytes());
+            info[16..20].copy_from_slice(&pid.to_le_bytes());
+            info[20..24].copy_from_slice(&t.creds.uid.to_le_bytes());
+            info[24..28].copy_from_slice(&status.to_le_bytes());
+        }
+        t.mm.copy_out(infop, &info)?;
+    }
+    Ok(0)
+}
