@@ -230,3 +230,37 @@ pub fn handle(t: &mut Task) {
         Err(e) => (-(e.0 as i64)) as u64,
     };
 }
+
+/// The syscall compatibility table (docs/syscalls.md), generated from the
+/// dispatch table so that it cannot drift from the code.
+pub fn compat_table() -> String {
+    let mut rows = String::new();
+    let (mut full, mut partial, mut none) = (0, 0, 0);
+    for nr in 0..strace::SYSCALL_COUNT as u64 {
+        let Some(name) = strace::syscall_name(nr) else {
+            continue;
+        };
+        let (status, note) = match lookup(nr) {
+            Some((_, Support::Full)) => {
+                full += 1;
+                ("supported", "")
+            }
+            Some((_, Support::Partial(n))) => {
+                partial += 1;
+                ("partial", n)
+            }
+            None => {
+                none += 1;
+                ("unsupported", "ENOSYS")
+            }
+        };
+        rows.push_str(&format!("| {nr} | {name} | {status} | {note} |\n"));
+    }
+    format!(
+        "# System call compatibility (amd64)\n\n\
+         Generated from the sentry's dispatch table (`sentry/src/syscalls/mod.rs`); \
+         regenerate with `UPDATE_DOCS=1 cargo test -p sentry --test syscall_table`.\n\n\
+         {full} supported, {partial} partial, {none} unsupported.\n\n\
+         | nr | name | status | notes |\n|---|---|---|---|\n{rows}"
+    )
+}
