@@ -105,6 +105,7 @@ fn fs_source(fs: &FsSpec) -> FsSource {
             }
         }
         FsSpec::Tmpfs { mode } => FsSource::Tmpfs { mode },
+        FsSpec::Dev => FsSource::Dev,
     }
 }
 

@@ -5,7 +5,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::cli::{DoArgs, Global};
 use crate::sandbox::{launch, GoferMount};
-use crate::spec::{FsSpec, SandboxSpec};
+use crate::spec::{FsSpec, MountSpec, SandboxSpec};
 
 pub fn run(g: &Global, args: DoArgs) -> anyhow::Result<i32> {
     let cwd = match args.cwd {
@@ -37,7 +37,10 @@ pub fn run(g: &Global, args: DoArgs) -> anyhow::Result<i32> {
             readonly: true,
             overlay: true,
         },
-        mounts: Vec::new(),
+        mounts: vec![MountSpec {
+            dest: b"/dev".to_vec(),
+            fs: FsSpec::Dev,
+        }],
         platform: g.platform,
         strace: g.strace,
     };

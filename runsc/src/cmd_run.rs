@@ -42,7 +42,10 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
         host_path: root_path,
         readonly: readonly || args.overlay,
     }];
-    let mut mounts = Vec::new();
+    let mut mounts = vec![MountSpec {
+        dest: b"/dev".to_vec(),
+        fs: FsSpec::Dev,
+    }];
     for m in spec.mounts().clone().unwrap_or_default() {
         let opts = m.options().clone().unwrap_or_default();
         let kind = m.typ().clone().unwrap_or_default();
@@ -75,6 +78,8 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
                     mode: tmpfs_mode(&opts),
                 },
             });
+        } else if dest == b"/dev" {
+            // The sandbox always has its own /dev.
         } else {
             log::debug!("mount type {kind:?} at {:?} not supported yet; skipped", m.destination());
         }

@@ -25,6 +25,8 @@ pub enum FsSpec {
         /// Mode of its root.
         mode: u32,
     },
+    /// The sandbox's own /dev.
+    Dev,
 }
 
 /// A mount in the sandbox.

@@ -44,6 +44,8 @@ pub enum FsSource {
         /// Mode of its root directory.
         mode: u32,
     },
+    /// The sandbox's own /dev (null, zero, full, random, urandom).
+    Dev,
 }
 
 /// One mount of the sandbox.
@@ -92,6 +94,7 @@ fn make_fs(source: FsSource) -> Result<Arc<dyn Inode>, Errno> {
             }
         }
         FsSource::Tmpfs { mode } => TmpfsInode::new_root(mode),
+        FsSource::Dev => crate::fs::dev::DevDir::new(),
     })
 }
 

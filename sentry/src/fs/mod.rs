@@ -1,6 +1,8 @@
 //! Filesystem implementations.
 
+pub mod dev;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
+pub mod pipe;
 pub mod tmpfs;

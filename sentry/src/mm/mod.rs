@@ -861,6 +861,7 @@ plain!(
     i32,
     i64,
     [u64; 2],
+    [i32; 2],
     libc::timespec,
     libc::timeval,
     libc::iovec,

@@ -333,9 +333,18 @@ pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     read_into(t, &f, a[1], a[2], None)
 }
 
+/// A write to a pipe nobody reads raises SIGPIPE as well as EPIPE.
+fn sigpipe_on_epipe(t: &mut Task, r: SysResult) -> SysResult {
+    if r == Err(Errno::EPIPE) {
+        super::signal::signal_self(t, libc::SIGPIPE)?;
+    }
+    r
+}
+
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    write_from(t, &f, a[1], a[2], None)
+    let r = write_from(t, &f, a[1], a[2], None);
+    sigpipe_on_epipe(t, r)
 }
 
 fn positional(f: &File, off: u64) -> Result<u64, Errno> {
@@ -421,7 +430,8 @@ pub fn readv(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn writev(t: &mut Task, a: [u64; 6]) -> SysResult {
-    vectored(t, a[0], a[1], a[2], None, true)
+    let r = vectored(t, a[0], a[1], a[2], None, true);
+    sigpipe_on_epipe(t, r)
 }
 
 pub fn preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -1209,4 +1219,37 @@ pub fn lremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn fremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
     xattr_target(t, &a, true, true)?;
     Err(Errno::ENODATA)
+}
+
+fn do_pipe(t: &mut Task, fds_addr: u64, flags: i32) -> SysResult {
+    if flags & !(libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = crate::fs::pipe::Pipe::new_pair();
+    let extra = flags & libc::O_NONBLOCK;
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    let rf = File::new(r, None, libc::O_RDONLY | extra);
+    let wf = File::new(w, None, libc::O_WRONLY | extra);
+    let rfd = t.fds.insert(rf, cloexec)?;
+    let wfd = match t.fds.insert(wf, cloexec) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = t.fds.remove(rfd);
+            return Err(e);
+        }
+    };
+    if let Err(e) = t.mm.write_obj(fds_addr, &[rfd, wfd]) {
+        let _ = t.fds.remove(rfd);
+        let _ = t.fds.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_pipe(t, a[0], 0)
+}
+
+pub fn pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_pipe(t, a[0], a[1] as i32)
 }

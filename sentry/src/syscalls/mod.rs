@@ -60,6 +60,7 @@ table! {
     19 => fs::readv, Full;
     20 => fs::writev, Full;
     21 => fs::access, Full;
+    22 => fs::pipe, Full;
     24 => process::sched_yield, Full;
     25 => mm::mremap, Partial("no MREMAP_DONTUNMAP");
     26 => mm::msync, Partial("no write-back of shared file mappings");
@@ -158,6 +159,7 @@ table! {
     274 => process::get_robust_list, Full;
     280 => fs::utimensat, Full;
     292 => fs::dup3, Full;
+    293 => fs::pipe2, Partial("no O_DIRECT packet mode");
     295 => fs::preadv, Full;
     296 => fs::pwritev, Full;
     302 => info::prlimit64, Partial("own process only");

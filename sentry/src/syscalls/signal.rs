@@ -96,7 +96,7 @@ pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 /// Delivers `sig` to the calling task. Until the signals subsystem exists,
 /// only default actions are carried out: ignore or terminate.
-fn signal_self(t: &mut Task, sig: i32) -> SysResult {
+pub(crate) fn signal_self(t: &mut Task, sig: i32) -> SysResult {
     if !(0..=64).contains(&sig) {
         return Err(Errno::EINVAL);
     }

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Benchmarks of our runsc beside native execution and Debian's runsc (gVisor),
+# measured in one run so the ratios compare like with like.
+#
+#   bash bench/run.sh
+#
+# Figures:
+#   getppid_ns   mean cost of one getppid(2) round trip (bench/getppid.c)
+#                natively, under our `runsc do` (ptrace) and gVisor's
+#                `runsc do` (ptrace). Median of $REPS runs each.
+#   true_ms      wall time of `runsc do /bin/true`, ours vs gVisor, median of
+#                $TRUE_RUNS runs each.
+# Targets: getppid ours <= 1/4 of gVisor's.
+#
+# Environment knobs (all optional):
+#   NATIVE_ITERS (200000)  OURS_ITERS (20000)  GVISOR_ITERS (10000)
+#   REPS (5)  TRUE_RUNS (10)  GVISOR (/usr/bin/runsc)  RUNSC (target/release/runsc)
+#   PINNED (1): also measure getppid with the whole sandbox pinned to CPU 0
+#               (taskset), as an informational figure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+RUNSC="${RUNSC:-$ROOT/target/release/runsc}"
+GVISOR="${GVISOR:-/usr/bin/runsc}"
+NATIVE_ITERS="${NATIVE_ITERS:-200000}"
+OURS_ITERS="${OURS_ITERS:-20000}"
+GVISOR_ITERS="${GVISOR_ITERS:-10000}"
+REPS="${REPS:-5}"
+TRUE_RUNS="${TRUE_RUNS:-10}"
+PINNED="${PINNED:-1}"
+# A single sandboxed run never takes this long; a hang is reported, not waited on.
+RUN_TIMEOUT=60
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/runsc-bench.XXXXXXXX")"
+cleanup() {
+	local pids
+	# Processes a timed-out sandbox left behind carry our temp dir in their
+	# command line (--root / the benchmark binary); end exactly those.
+	pids="$(pgrep -f -- "$TMP" 2>/dev/null | grep -vx "$$" || true)"
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null || true
+	fi
+	rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build ------------------------------------------------------------------
+command -v gcc >/dev/null 2>&1 || die "gcc not found: install gcc (and libc6-dev for static linking)"
+command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) not found"
+gcc -static -O2 -Wall -o "$TMP/getppid" "$BENCH/getppid.c" \
+	|| die "gcc -static failed (is libc6-dev installed?)"
+
+if [ ! -x "$RUNSC" ]; then
+	echo "bench: $RUNSC missing, building it" >&2
+	(cd "$ROOT" && cargo build --release -p runsc) || die "cargo build --release -p runsc failed"
+	[ -x "$RUNSC" ] || die "$RUNSC still missing after build"
+fi
+
+# State directories inside the temp dir, so nothing is left elsewhere.
+mkdir -p "$TMP/ours-root" "$TMP/gvisor-root"
+OURS=("$RUNSC" --root "$TMP/ours-root" --platform=ptrace --network=none do)
+# gVisor 2022 as root: `do` works with ptrace and no network. Its KVM platform
+# hangs on this machine, so ptrace only. Its stdout must be a pipe (with a
+# regular file as stdout its output is lost), hence $(...) capture below.
+GV=("$GVISOR" --root "$TMP/gvisor-root" --platform=ptrace --network=none do)
+
+HAVE_GVISOR=0
+GVISOR_WHY="not installed"
+if [ -x "$GVISOR" ]; then
+	rc=0
+	out="$(timeout -k 5 "$RUN_TIMEOUT" "${GV[@]}" /bin/echo ok 2>"$TMP/gv.err")" || rc=$?
+	if [ "$rc" = 0 ] && [ "$out" = ok ]; then
+		HAVE_GVISOR=1
+	else
+		GVISOR_WHY="installed but \`$GVISOR ... do /bin/echo ok\` failed (exit $rc$([ "$rc" = 124 ] && echo ', timed out'), stdout '$out'): $(tr '\n' ' ' <"$TMP/gv.err" | cut -c1-300)"
+	fi
+fi
+out="$(timeout -k 5 "$RUN_TIMEOUT" "${OURS[@]}" /bin/echo ok 2>"$TMP/ours.err")" && [ "$out" = ok ] \
+	|| die "our runsc cannot run /bin/echo: $(cat "$TMP/ours.err")"
+
+HAVE_TASKSET=0
+command -v taskset >/dev/null 2>&1 && HAVE_TASKSET=1
+
+# --- helpers ----------------------------------------------------------------
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f\n", a / b }'; }
+
+# getppid_ns LABEL CMD...: run CMD (which ends in the benchmark binary and
+# its iteration count) REPS times and print the median ns per call.
+getppid_ns() {
+	local label="$1"; shift
+	local i out
+	for ((i = 0; i < REPS; i++)); do
+		if ! out="$(timeout -k 5 "$RUN_TIMEOUT" "$@" 2>"$TMP/err")"; then
+			echo "bench: getppid under $label failed: $(cat "$TMP/err")" >&2
+			return 1
+		fi
+		awk '$1 == "getppid_ns" { print $2; found = 1 } END { exit !found }' <<<"$out" \
+			|| { echo "bench: no getppid_ns line from $label: $out" >&2; return 1; }
+	done | median
+}
+
+# true_ms CMD...: median wall time in ms of CMD /bin/true over TRUE_RUNS runs.
+true_ms() {
+	local i t0 t1
+	for ((i = 0; i < TRUE_RUNS; i++)); do
+		t0="$(date +%s%N)"
+		timeout -k 5 "$RUN_TIMEOUT" "$@" /bin/true >/dev/null 2>"$TMP/err" \
+			|| { echo "bench: $* /bin/true failed: $(cat "$TMP/err")" >&2; return 1; }
+		t1="$(date +%s%N)"
+		echo $(((t1 - t0) / 1000))
+	done | median | awk '{ printf "%.2f\n", $1 / 1000 }'
+}
+
+# --- measure ----------------------------------------------------------------
+echo "bench: $(nproc) CPUs, kernel $(uname -r); ours=$RUNSC gvisor=$GVISOR" >&2
+echo "bench: measuring getppid (native $NATIVE_ITERS, ours $OURS_ITERS, gVisor $GVISOR_ITERS iterations; median of $REPS)" >&2
+G_NATIVE="$(getppid_ns native "$TMP/getppid" "$NATIVE_ITERS")"
+G_OURS="$(getppid_ns ours "${OURS[@]}" "$TMP/getppid" "$OURS_ITERS")"
+G_GV=""
+[ "$HAVE_GVISOR" = 1 ] && G_GV="$(getppid_ns gvisor "${GV[@]}" "$TMP/getppid" "$GVISOR_ITERS")"
+
+P_OURS="" P_GV=""
+if [ "$PINNED" = 1 ] && [ "$HAVE_TASKSET" = 1 ]; then
+	echo "bench: measuring getppid pinned to CPU 0" >&2
+	P_OURS="$(getppid_ns "ours pinned" taskset -c 0 "${OURS[@]}" "$TMP/getppid" "$OURS_ITERS")"
+	[ "$HAVE_GVISOR" = 1 ] && P_GV="$(getppid_ns "gvisor pinned" taskset -c 0 "${GV[@]}" "$TMP/getppid" "$GVISOR_ITERS")"
+fi
+
+echo "bench: measuring \`do /bin/true\` wall time (median of $TRUE_RUNS)" >&2
+T_OURS="$(true_ms "${OURS[@]}")"
+T_GV=""
+[ "$HAVE_GVISOR" = 1 ] && T_GV="$(true_ms "${GV[@]}")"
+
+# --- report -----------------------------------------------------------------
+R_G_GV="$(ratio "$G_OURS" "$G_GV")"
+R_G_NATIVE="$(ratio "$G_OURS" "$G_NATIVE")"
+R_T_GV="$(ratio "$T_OURS" "$T_GV")"
+R_P_GV="$(ratio "$P_OURS" "$P_GV")"
+show() { [ -n "$1" ] && echo "$1" || echo "-"; }
+
+echo
+[ "$HAVE_GVISOR" = 1 ] || echo "gvisor: $GVISOR_WHY"
+printf '%-34s %12s %12s %12s %12s %12s\n' figure native ours gvisor ours/gvisor ours/native
+printf '%-34s %12s %12s %12s %12s %12s\n' "getppid round trip (ns/call)" "$G_NATIVE" "$G_OURS" "$(show "$G_GV")" "$R_G_GV" "$R_G_NATIVE"
+if [ -n "$P_OURS" ]; then
+	printf '%-34s %12s %12s %12s %12s %12s\n' "  same, pinned to CPU 0 (info)" "-" "$P_OURS" "$(show "$P_GV")" "$R_P_GV" "$(ratio "$P_OURS" "$G_NATIVE")"
+fi
+printf '%-34s %12s %12s %12s %12s %12s\n' "do /bin/true wall time (ms)" "-" "$T_OURS" "$(show "$T_GV")" "$R_T_GV" "-"
+echo
+
+if [ "$HAVE_GVISOR" = 1 ]; then
+	verdict="$(awk -v r="$R_G_GV" 'BEGIN { print (r + 0 <= 0.25) ? "MET" : "NOT MET" }')"
+	echo "target: getppid ours <= 1/4 of gVisor's (ratio_ours_gvisor <= 0.25): $verdict (ratio $R_G_GV)"
+else
+	echo "target: getppid ours <= 1/4 of gVisor's: not measured (gvisor $GVISOR_WHY)"
+fi
+echo "target: do /bin/true reported for comparison (no fixed target)"
+echo
+
+gv() { [ "$HAVE_GVISOR" = 1 ] && echo "$1" || echo "n/a"; }
+echo "bench getppid_ns native=$G_NATIVE ours=$G_OURS gvisor=$(gv "$G_GV") ratio_ours_gvisor=$R_G_GV ratio_ours_native=$R_G_NATIVE"
+[ -n "$P_OURS" ] && echo "bench getppid_pinned_ns ours=$P_OURS gvisor=$(gv "$P_GV") ratio_ours_gvisor=$R_P_GV"
+echo "bench true_ms ours=$T_OURS gvisor=$(gv "$T_GV") ratio_ours_gvisor=$R_T_GV"
+exit 0
