@@ -124,7 +124,11 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
     let mut fds = FdTable::default();
     for fd in 0..3 {
         let host = dup_stdio(fd)?;
-        let flags = if fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
+        let flags = if fd == 0 {
+            libc::O_RDONLY
+        } else {
+            libc::O_WRONLY
+        };
         let file = File::new(Box::new(HostFile::stdio(host)), None, flags);
         fds.set(fd, file, false);
     }
@@ -133,7 +137,7 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).context("memory file")?);
     let platform: Arc<dyn Platform> = match spec.platform {
         PlatformKind::Ptrace => Arc::new(platform_ptrace::PtracePlatform::new(mf.fd())?),
-        PlatformKind::Kvm => Arc::from(platform_kvm::KvmPlatform::new(mf.fd())?),
+        PlatformKind::Kvm => Arc::from(platform_kvm::KvmPlatform::open(mf.fd())?),
     };
     let boot = BootSpec {
         kernel: KernelConfig {

@@ -21,8 +21,7 @@ fn tmpfs_mode(options: &[String]) -> u32 {
 
 pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
     let config = args.bundle.join("config.json");
-    let spec = Spec::load(&config)
-        .with_context(|| format!("loading {}", config.display()))?;
+    let spec = Spec::load(&config).with_context(|| format!("loading {}", config.display()))?;
     let root = spec.root().as_ref().context("config.json has no root")?;
     let root_path: PathBuf = if root.path().is_absolute() {
         root.path().clone()
@@ -33,7 +32,10 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
         bail!("root {} is not a directory", root_path.display());
     }
     let readonly = root.readonly().unwrap_or(false);
-    let process = spec.process().as_ref().context("config.json has no process")?;
+    let process = spec
+        .process()
+        .as_ref()
+        .context("config.json has no process")?;
     let argv = process.args().clone().unwrap_or_default();
     if argv.is_empty() {
         bail!("process.args is empty");
@@ -81,7 +83,10 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
         } else if dest == b"/dev" {
             // The sandbox always has its own /dev.
         } else {
-            log::debug!("mount type {kind:?} at {:?} not supported yet; skipped", m.destination());
+            log::debug!(
+                "mount type {kind:?} at {:?} not supported yet; skipped",
+                m.destination()
+            );
         }
     }
     let user = process.user();

@@ -30,7 +30,13 @@ impl log::Log for Logger {
         let _ = if r.target() == "strace" {
             writeln!(sink, "{}", r.args())
         } else {
-            writeln!(sink, "runsc[{}] {}: {}", std::process::id(), r.level(), r.args())
+            writeln!(
+                sink,
+                "runsc[{}] {}: {}",
+                std::process::id(),
+                r.level(),
+                r.args()
+            )
         };
     }
 
@@ -39,13 +45,22 @@ impl log::Log for Logger {
     }
 }
 
-/// Installs the logger: `--debug-log DIR` writes `DIR/runsc.<pid>.log`.
-pub fn init(g: &Global) -> anyhow::Result<()> {
+/// Installs the logger: `--debug-log DIR` writes
+/// `DIR/runsc.<time>.<command>.<pid>.log`, one file per process.
+pub fn init(g: &Global, command: &str) -> anyhow::Result<()> {
     let sink: Box<dyn Write + Send> = match &g.debug_log {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            let path = dir.join(format!("runsc.{}.log", std::process::id()));
-            Box::new(File::create(&path)?)
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let name = format!(
+                "runsc.{}.{:06}.{command}.{}.log",
+                now.as_secs(),
+                now.subsec_micros(),
+                std::process::id()
+            );
+            Box::new(File::create(dir.join(name))?)
         }
         None => Box::new(std::io::stderr()),
     };

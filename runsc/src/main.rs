@@ -26,7 +26,13 @@ fn main() {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<i32> {
-    logging::init(&cli.global)?;
+    let name = match &cli.command {
+        cli::Command::Do(_) => "do",
+        cli::Command::Run(_) => "run",
+        cli::Command::Boot(_) => "boot",
+        cli::Command::Gofer(_) => "gofer",
+    };
+    logging::init(&cli.global, name)?;
     match cli.command {
         cli::Command::Do(args) => cmd_do::run(&cli.global, args),
         cli::Command::Run(args) => cmd_run::run(&cli.global, args),

@@ -107,7 +107,7 @@ fn spawn_gofer(g: &Global, m: &GoferMount) -> anyhow::Result<(Child, OwnedFd)> {
 /// code of its first process (128 + N if killed by signal N).
 pub fn launch(g: &Global, spec: &SandboxSpec, mounts: &[GoferMount]) -> anyhow::Result<i32> {
     if spec.platform == PlatformKind::Kvm {
-        if let Err(e) = platform_kvm::KvmPlatform::new(-1) {
+        if let Err(e) = platform_kvm::KvmPlatform::open(-1) {
             bail!("{e}");
         }
     }
@@ -159,7 +159,8 @@ pub fn launch(g: &Global, spec: &SandboxSpec, mounts: &[GoferMount]) -> anyhow::
     }
     {
         // SAFETY: spec_w is ours; File takes ownership.
-        let mut w = unsafe { std::fs::File::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(spec_w)) };
+        let mut w =
+            unsafe { std::fs::File::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(spec_w)) };
         let _ = w.write_all(&serde_json::to_vec(spec)?);
     }
     let status = sandbox.wait().context("waiting for the sandbox")?;

@@ -11,7 +11,7 @@ pub struct KvmPlatform;
 impl KvmPlatform {
     /// Opens /dev/kvm and prepares a VM; today always reports that the
     /// platform is not ready.
-    pub fn new(_memfd: i32) -> Result<Box<dyn Platform>> {
+    pub fn open(_memfd: i32) -> Result<Box<dyn Platform>> {
         if let Err(e) = std::fs::metadata("/dev/kvm") {
             return Err(Error::Unavailable(format!("/dev/kvm: {e}")));
         }

@@ -38,7 +38,9 @@ impl Subprocess {
     /// Fails unless the calling thread is the tracer.
     pub fn check_tracer(&self) -> Result<()> {
         if gettid() != self.tracer {
-            return Err(Error::Misuse("stub used from a thread that does not trace it"));
+            return Err(Error::Misuse(
+                "stub used from a thread that does not trace it",
+            ));
         }
         Ok(())
     }
@@ -56,9 +58,7 @@ impl Subprocess {
     pub fn get_regs(&self) -> Result<Regs> {
         let mut regs = Regs::default();
         // SAFETY: Regs has the layout of user_regs_struct.
-        let r = unsafe {
-            libc::ptrace(libc::PTRACE_GETREGS, self.pid, 0, &mut regs as *mut Regs)
-        };
+        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGS, self.pid, 0, &mut regs as *mut Regs) };
         if r != 0 {
             return Err(Error::last_os("PTRACE_GETREGS"));
         }

@@ -153,10 +153,12 @@ impl Inode for GoferInode {
 
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         self.writable()?;
-        let t = |t: crate::vfs::Timespec| gofer::TimeSet::At(gofer::Timespec {
-            sec: t.sec,
-            nsec: t.nsec,
-        });
+        let t = |t: crate::vfs::Timespec| {
+            gofer::TimeSet::At(gofer::Timespec {
+                sec: t.sec,
+                nsec: t.nsec,
+            })
+        };
         let a = gofer::SetAttr {
             mode: attr.mode,
             uid: attr.uid,

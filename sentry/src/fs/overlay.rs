@@ -295,9 +295,7 @@ impl Inode for OverlayInode {
             match (src_dir, dst_dir) {
                 (true, false) => return Err(Errno::ENOTDIR),
                 (false, true) => return Err(Errno::EISDIR),
-                (true, true) if !dst.merged_readdir()?.is_empty() => {
-                    return Err(Errno::ENOTEMPTY)
-                }
+                (true, true) if !dst.merged_readdir()?.is_empty() => return Err(Errno::ENOTEMPTY),
                 _ => {}
             }
         }

@@ -109,15 +109,27 @@ impl PipeEnd {
         let mut done = 0;
         while done < buf.len() {
             if st.readers == 0 {
-                return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EPIPE)
+                };
             }
             let room = PIPE_SIZE - st.buf.len();
             let rest = buf.len() - done;
             // Small writes are atomic: wait until they fit whole.
-            let fits = if rest <= PIPE_BUF { room >= rest } else { room > 0 };
+            let fits = if rest <= PIPE_BUF {
+                room >= rest
+            } else {
+                room > 0
+            };
             if !fits {
                 if nonblock {
-                    return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
+                    return if done > 0 {
+                        Ok(done)
+                    } else {
+                        Err(Errno::EAGAIN)
+                    };
                 }
                 self.pipe.changed.notify_all();
                 self.pipe.changed.wait(&mut st);

@@ -19,9 +19,12 @@ pub fn new_dev() -> u64 {
     NEXT_DEV.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The entries of a tmpfs directory, by name.
+type Entries = Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>;
+
 enum Kind {
     File(RwLock<Vec<u8>>),
-    Dir(Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>),
+    Dir(Entries),
     Symlink(Vec<u8>),
 }
 
@@ -53,14 +56,18 @@ impl TmpfsInode {
 
     /// An empty root directory of a new tmpfs.
     pub fn new_root(mode: u32) -> Arc<TmpfsInode> {
-        Self::new(new_dev(), libc::S_IFDIR | (mode & 0o7777), Kind::Dir(Mutex::new(BTreeMap::new())))
+        Self::new(
+            new_dev(),
+            libc::S_IFDIR | (mode & 0o7777),
+            Kind::Dir(Mutex::new(BTreeMap::new())),
+        )
     }
 
     fn dev(&self) -> u64 {
         self.meta.lock().dev
     }
 
-    fn entries(&self) -> Result<&Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>, Errno> {
+    fn entries(&self) -> Result<&Entries, Errno> {
         match &self.kind {
             Kind::Dir(d) => Ok(d),
             _ => Err(Errno::ENOTDIR),
@@ -88,28 +95,49 @@ impl TmpfsInode {
     }
 
     /// Creates a child of any kind (used by the overlay's copy-up too).
-    pub fn create_file(&self, name: &[u8], mode: u32, data: Vec<u8>) -> Result<Arc<TmpfsInode>, Errno> {
-        let c = Self::new(self.dev(), libc::S_IFREG | (mode & 0o7777), Kind::File(RwLock::new(data)));
+    pub fn create_file(
+        &self,
+        name: &[u8],
+        mode: u32,
+        data: Vec<u8>,
+    ) -> Result<Arc<TmpfsInode>, Errno> {
+        let c = Self::new(
+            self.dev(),
+            libc::S_IFREG | (mode & 0o7777),
+            Kind::File(RwLock::new(data)),
+        );
         c.meta.lock().size = c.size() as i64;
         self.add(name, c)
     }
 
     /// Creates a subdirectory.
     pub fn create_dir(&self, name: &[u8], mode: u32) -> Result<Arc<TmpfsInode>, Errno> {
-        let c = Self::new(self.dev(), libc::S_IFDIR | (mode & 0o7777), Kind::Dir(Mutex::new(BTreeMap::new())));
+        let c = Self::new(
+            self.dev(),
+            libc::S_IFDIR | (mode & 0o7777),
+            Kind::Dir(Mutex::new(BTreeMap::new())),
+        );
         self.add(name, c)
     }
 
     /// Creates a symbolic link.
     pub fn create_symlink(&self, name: &[u8], target: &[u8]) -> Result<Arc<TmpfsInode>, Errno> {
-        let c = Self::new(self.dev(), libc::S_IFLNK | 0o777, Kind::Symlink(target.to_vec()));
+        let c = Self::new(
+            self.dev(),
+            libc::S_IFLNK | 0o777,
+            Kind::Symlink(target.to_vec()),
+        );
         c.meta.lock().size = target.len() as i64;
         self.add(name, c)
     }
 
     /// The child `name`.
     pub fn get(&self, name: &[u8]) -> Result<Arc<TmpfsInode>, Errno> {
-        self.entries()?.lock().get(name).cloned().ok_or(Errno::ENOENT)
+        self.entries()?
+            .lock()
+            .get(name)
+            .cloned()
+            .ok_or(Errno::ENOENT)
     }
 
     /// Removes the child `name`; `dir` says whether rmdir semantics apply.

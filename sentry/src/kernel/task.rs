@@ -247,7 +247,10 @@ impl Task {
     /// Runs the task until it exits.
     pub fn run(&mut self) -> ExitStatus {
         loop {
-            let stop = match self.ctx.switch(self.mm.address_space().as_ref(), &mut self.regs) {
+            let stop = match self
+                .ctx
+                .switch(self.mm.address_space().as_ref(), &mut self.regs)
+            {
                 Ok(s) => s,
                 Err(e) => {
                     log::error!("task {}: platform failed: {e}", self.tid);
@@ -305,18 +308,24 @@ impl Task {
         let spawned = std::thread::Builder::new()
             .name(format!("task-{pid}"))
             .spawn(move || {
-                let status = match Task::from_fork(kernel.clone(), pid, proto, snap, clear_tid, set_tid) {
-                    Ok(mut task) => task.run(),
-                    Err(e) => {
-                        log::warn!("fork: child {pid} could not start: {e}");
-                        ExitStatus::Signaled(libc::SIGKILL)
-                    }
-                };
+                let status =
+                    match Task::from_fork(kernel.clone(), pid, proto, snap, clear_tid, set_tid) {
+                        Ok(mut task) => task.run(),
+                        Err(e) => {
+                            log::warn!("fork: child {pid} could not start: {e}");
+                            ExitStatus::Signaled(libc::SIGKILL)
+                        }
+                    };
                 kernel.procs.exit(pid, status);
             });
         if spawned.is_err() {
-            self.kernel.procs.exit(pid, ExitStatus::Signaled(libc::SIGKILL));
-            let _ = self.kernel.procs.wait(self.pid, super::proctable::WaitFor::Pid(pid), true, true);
+            self.kernel
+                .procs
+                .exit(pid, ExitStatus::Signaled(libc::SIGKILL));
+            let _ =
+                self.kernel
+                    .procs
+                    .wait(self.pid, super::proctable::WaitFor::Pid(pid), true, true);
             return Err(Errno::EAGAIN);
         }
         Ok(pid)
@@ -369,7 +378,12 @@ impl Task {
     }
 
     /// Replaces the program (execve). On failure the task is unchanged.
-    pub fn exec(&mut self, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
+    pub fn exec(
+        &mut self,
+        path: Vec<u8>,
+        argv: Vec<Vec<u8>>,
+        envp: Vec<Vec<u8>>,
+    ) -> Result<(), Errno> {
         let asp = self
             .kernel
             .platform
@@ -384,7 +398,12 @@ impl Task {
                 path,
                 argv,
                 envp,
-                ids: (self.creds.uid, self.creds.euid, self.creds.gid, self.creds.egid),
+                ids: (
+                    self.creds.uid,
+                    self.creds.euid,
+                    self.creds.gid,
+                    self.creds.egid,
+                ),
             },
         )?;
         self.mm = mm;

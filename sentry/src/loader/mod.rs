@@ -95,7 +95,10 @@ fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
     match trimmed.iter().position(|&b| b == b' ' || b == b'\t') {
         Some(i) => {
             let arg = &trimmed[i..];
-            let s = arg.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(0);
+            let s = arg
+                .iter()
+                .position(|&b| b != b' ' && b != b'\t')
+                .unwrap_or(0);
             Ok((trimmed[..i].to_vec(), Some(arg[s..].to_vec())))
         }
         None => Ok((trimmed.to_vec(), None)),
@@ -382,9 +385,7 @@ pub fn getrandom(buf: &mut [u8]) {
     let mut done = 0;
     while done < buf.len() {
         // SAFETY: writes within buf.
-        let r = unsafe {
-            libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0)
-        };
+        let r = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
         if r > 0 {
             done += r as usize;
         }

@@ -86,10 +86,7 @@ impl MemoryFile {
     /// Reserves `len` bytes (page multiple). Pages read as zero until written.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
         let mut free = self.free.lock();
-        let (&off, &flen) = free
-            .iter()
-            .find(|(_, &l)| l >= len)
-            .ok_or(Errno::ENOMEM)?;
+        let (&off, &flen) = free.iter().find(|(_, &l)| l >= len).ok_or(Errno::ENOMEM)?;
         free.remove(&off);
         if flen > len {
             free.insert(off + len, flen - len);
@@ -139,7 +136,10 @@ impl MemoryFile {
             }
             // SAFETY: as above.
             let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), data, libc::SEEK_HOLE) };
-            let (from, to) = (data as u64, (hole.max(data) as u64).min(end).max(data as u64 + 1));
+            let (from, to) = (
+                data as u64,
+                (hole.max(data) as u64).min(end).max(data as u64 + 1),
+            );
             let to = page_up(to).min(end);
             // SAFETY: both ranges lie within the file and do not overlap
             // (they belong to different allocations).

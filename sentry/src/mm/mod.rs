@@ -185,7 +185,10 @@ impl MemoryManager {
         for v in inner.vmas.values() {
             let memoff = self.mf.allocate(v.len())?;
             self.mf.copy_populated(v.memoff, memoff, v.len());
-            snap.vmas.push(Vma { memoff, ..v.clone() });
+            snap.vmas.push(Vma {
+                memoff,
+                ..v.clone()
+            });
         }
         Ok(snap)
     }
@@ -205,7 +208,9 @@ impl MemoryManager {
             for v in std::mem::take(&mut snap.vmas) {
                 let (start, len, memoff, perms) = (v.start, v.len(), v.memoff, v.perms);
                 inner.vmas.insert(start, v);
-                mm.asp.map(start, len, memoff, perms).map_err(platform_err)?;
+                mm.asp
+                    .map(start, len, memoff, perms)
+                    .map_err(platform_err)?;
             }
         }
         Ok(mm)
@@ -242,7 +247,7 @@ impl MemoryManager {
         let mut inner = self.inner.lock();
         let addr = match place {
             Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
-                if a % PAGE != 0 {
+                if !a.is_multiple_of(PAGE) {
                     return Err(Errno::EINVAL);
                 }
                 if a < self.lo || a.checked_add(len).is_none_or(|e| e > self.hi) {
@@ -328,7 +333,7 @@ impl MemoryManager {
 
     /// `munmap(2)`.
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
@@ -349,7 +354,7 @@ impl MemoryManager {
 
     /// `mprotect(2)`.
     pub fn mprotect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), Errno> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         if len == 0 {
@@ -425,7 +430,7 @@ impl MemoryManager {
         may_move: bool,
         fixed: Option<u64>,
     ) -> Result<u64, Errno> {
-        if old % PAGE != 0 || new_len == 0 {
+        if !old.is_multiple_of(PAGE) || new_len == 0 {
             return Err(Errno::EINVAL);
         }
         let (old_len, new_len) = (page_up(old_len), page_up(new_len));
@@ -446,7 +451,13 @@ impl MemoryManager {
             }
             return Ok(old);
         }
-        let template = inner.vmas.range(..old_end).next_back().unwrap().1.slice(old, old_end);
+        let template = inner
+            .vmas
+            .range(..old_end)
+            .next_back()
+            .unwrap()
+            .1
+            .slice(old, old_end);
         // Grow in place if the pages after the mapping are free.
         if fixed.is_none()
             && old + new_len <= self.hi
@@ -460,7 +471,7 @@ impl MemoryManager {
         }
         let dest = match fixed {
             Some(d) => {
-                if d % PAGE != 0 {
+                if !d.is_multiple_of(PAGE) {
                     return Err(Errno::EINVAL);
                 }
                 if d.checked_add(new_len).is_none_or(|e| e > self.hi) || d < self.lo {

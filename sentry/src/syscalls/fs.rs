@@ -180,7 +180,10 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: i32, mode: u32) -> S
             return Err(Errno::ENOTDIR);
         }
         let f = File::new(Box::new(PathFile(dentry.clone())), Some(dentry), flags);
-        return t.fds.insert(f, flags & libc::O_CLOEXEC != 0).map(|fd| fd as u64);
+        return t
+            .fds
+            .insert(f, flags & libc::O_CLOEXEC != 0)
+            .map(|fd| fd as u64);
     }
     if st.is_symlink() {
         return Err(Errno::ELOOP);
@@ -452,7 +455,12 @@ pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
     let new = match whence {
         libc::SEEK_SET => off,
         libc::SEEK_CUR => (*cur as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
-        libc::SEEK_END => f.ops.stat()?.size.checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        libc::SEEK_END => f
+            .ops
+            .stat()?
+            .size
+            .checked_add(off)
+            .ok_or(Errno::EOVERFLOW)?,
         libc::SEEK_DATA | libc::SEEK_HOLE => {
             let size = f.ops.stat()?.size;
             if off < 0 || off >= size {
@@ -847,7 +855,11 @@ pub fn ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     if !f.writable() {
-        return Err(if f.is_path() { Errno::EBADF } else { Errno::EINVAL });
+        return Err(if f.is_path() {
+            Errno::EBADF
+        } else {
+            Errno::EINVAL
+        });
     }
     let attr = SetAttr {
         size: Some(a[1]),
@@ -920,11 +932,7 @@ pub fn unlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> SysResult {
     if flags & !libc::RENAME_NOREPLACE != 0 {
-        return Err(if flags & (libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT) != 0 {
-            Errno::EINVAL
-        } else {
-            Errno::EINVAL
-        });
+        return Err(Errno::EINVAL);
     }
     let (oparent, oname, _) = resolve_parent(t, od, op)?;
     let (nparent, nname, _) = resolve_parent(t, nd, np)?;

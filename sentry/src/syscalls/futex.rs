@@ -17,7 +17,7 @@ const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
 fn key(t: &Task, addr: u64) -> Result<(usize, u64), Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     Ok((Arc::as_ptr(&t.mm) as *const u8 as usize, addr))
@@ -91,7 +91,8 @@ fn wake_op(t: &Task, addr: u64, op: u32) -> Result<bool, Errno> {
 }
 
 pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (addr, op, val, ts, addr2, val3) = (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
+    let (addr, op, val, ts, addr2, val3) =
+        (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     match cmd {
@@ -115,7 +116,9 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
                 return Err(Errno::EAGAIN);
             }
             let (from, to) = (key(t, addr)?, key(t, addr2)?);
-            Ok(t.kernel.futexes.requeue(from, to, val as usize, ts as usize) as u64)
+            Ok(t.kernel
+                .futexes
+                .requeue(from, to, val as usize, ts as usize) as u64)
         }
         FUTEX_WAKE_OP => {
             let (k1, k2) = (key(t, addr)?, key(t, addr2)?);

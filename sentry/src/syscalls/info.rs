@@ -187,7 +187,9 @@ pub fn prlimit64(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (buf, len, flags) = (a[0], a[1] as usize, a[2] as u32);
     let known = libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE;
-    if flags & !known != 0 || flags & (libc::GRND_RANDOM | libc::GRND_INSECURE) == known & !libc::GRND_NONBLOCK {
+    if flags & !known != 0
+        || flags & (libc::GRND_RANDOM | libc::GRND_INSECURE) == known & !libc::GRND_NONBLOCK
+    {
         return Err(Errno::EINVAL);
     }
     let len = len.min(33_554_431);

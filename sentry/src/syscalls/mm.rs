@@ -10,13 +10,14 @@ const PROT_ALL: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
 const PROT_GROWS: i32 = libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
 
 pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
+    let (addr, len, prot, flags, fd, off) =
+        (a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
     let shared = match flags & libc::MAP_SHARED_VALIDATE {
         libc::MAP_SHARED | libc::MAP_SHARED_VALIDATE => true,
         libc::MAP_PRIVATE => false,
         _ => return Err(Errno::EINVAL),
     };
-    if len == 0 || off % PAGE != 0 {
+    if len == 0 || !off.is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     let place = if flags & libc::MAP_FIXED_NOREPLACE != 0 {
@@ -64,8 +65,7 @@ pub fn mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
     if prot & !(PROT_ALL | PROT_GROWS) != 0 {
         return Err(Errno::EINVAL);
     }
-    t.mm
-        .mprotect(a[0], a[1], Perms::from_prot(prot & PROT_ALL))
+    t.mm.mprotect(a[0], a[1], Perms::from_prot(prot & PROT_ALL))
         .map(|_| 0)
 }
 
@@ -89,7 +89,7 @@ pub fn mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (addr, len, advice) = (a[0], a[1], a[2] as i32);
-    if addr % PAGE != 0 || (len as i64) < 0 {
+    if !addr.is_multiple_of(PAGE) || (len as i64) < 0 {
         return Err(Errno::EINVAL);
     }
     if len == 0 {
@@ -120,7 +120,7 @@ pub fn madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn msync(_t: &mut Task, a: [u64; 6]) -> SysResult {
     let flags = a[2] as i32;
     let known = libc::MS_ASYNC | libc::MS_SYNC | libc::MS_INVALIDATE;
-    if a[0] % PAGE != 0
+    if !a[0].is_multiple_of(PAGE)
         || flags & !known != 0
         || flags & (libc::MS_ASYNC | libc::MS_SYNC) == libc::MS_ASYNC | libc::MS_SYNC
     {

@@ -169,7 +169,9 @@ pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     if len < 8 || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+    let n = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(64);
     let bits: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
     t.mm.write_obj(mask, &bits)?;
     Ok(8)
@@ -223,8 +225,16 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     if flags & CLONE_SETTLS != 0 {
         regs.fs_base = tls;
     }
-    let clear = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
-    let set = if flags & CLONE_CHILD_SETTID != 0 { ctid } else { 0 };
+    let clear = if flags & CLONE_CHILD_CLEARTID != 0 {
+        ctid
+    } else {
+        0
+    };
+    let set = if flags & CLONE_CHILD_SETTID != 0 {
+        ctid
+    } else {
+        0
+    };
     let pid = t.fork(regs, clear, set)?;
     if flags & CLONE_PARENT_SETTID != 0 {
         t.mm.write_obj(ptid, &pid)?;
@@ -255,13 +265,25 @@ fn wait_status(st: ExitStatus) -> i32 {
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     use crate::kernel::proctable::WaitFor;
     let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
-    let known = libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED | libc::__WALL | libc::__WCLONE | libc::__WNOTHREAD;
+    let known = libc::WNOHANG
+        | libc::WUNTRACED
+        | libc::WCONTINUED
+        | libc::__WALL
+        | libc::__WCLONE
+        | libc::__WNOTHREAD;
     if options & !known != 0 {
         return Err(Errno::EINVAL);
     }
-    let which = if pid > 0 { WaitFor::Pid(pid) } else { WaitFor::Any };
+    let which = if pid > 0 {
+        WaitFor::Pid(pid)
+    } else {
+        WaitFor::Any
+    };
     let kernel = t.kernel.clone();
-    match kernel.procs.wait(t.pid, which, options & libc::WNOHANG != 0, true)? {
+    match kernel
+        .procs
+        .wait(t.pid, which, options & libc::WNOHANG != 0, true)?
+    {
         None => Ok(0),
         Some((child, st)) => {
             if wstatus != 0 {
@@ -278,7 +300,14 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     use crate::kernel::proctable::WaitFor;
     let (idtype, id, infop, options) = (a[0] as u32, a[1] as i32, a[2], a[3] as i32);
-    let known = libc::WNOHANG | libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED | libc::WNOWAIT | libc::__WALL | libc::__WCLONE | libc::__WNOTHREAD;
+    let known = libc::WNOHANG
+        | libc::WEXITED
+        | libc::WSTOPPED
+        | libc::WCONTINUED
+        | libc::WNOWAIT
+        | libc::__WALL
+        | libc::__WCLONE
+        | libc::__WNOTHREAD;
     if options & !known != 0 || options & (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
     }
@@ -290,7 +319,9 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     let kernel = t.kernel.clone();
     let reap = options & libc::WNOWAIT == 0;
-    let found = kernel.procs.wait(t.pid, which, options & libc::WNOHANG != 0, reap)?;
+    let found = kernel
+        .procs
+        .wait(t.pid, which, options & libc::WNOHANG != 0, reap)?;
     if infop != 0 {
         // siginfo_t for SIGCHLD: signo, errno, code, then pid, uid, status.
         let mut info = [0u8; 128];

@@ -131,7 +131,11 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[0] as i32 != t.tid {
-        return Err(if (a[0] as i32) <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+        return Err(if (a[0] as i32) <= 0 {
+            Errno::EINVAL
+        } else {
+            Errno::ESRCH
+        });
     }
     signal_self(t, a[1] as i32)
 }

@@ -35,7 +35,12 @@ impl FdTable {
     }
 
     /// Installs `file` at the lowest free fd >= `min`.
-    pub fn insert_from(&mut self, min: usize, file: Arc<File>, cloexec: bool) -> Result<i32, Errno> {
+    pub fn insert_from(
+        &mut self,
+        min: usize,
+        file: Arc<File>,
+        cloexec: bool,
+    ) -> Result<i32, Errno> {
         let mut fd = min;
         while fd < self.slots.len() && self.slots[fd].is_some() {
             fd += 1;

@@ -68,7 +68,14 @@ impl File {
         Arc::new(File {
             ops,
             dentry,
-            flags: AtomicI32::new(flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOCTTY)),
+            flags: AtomicI32::new(
+                flags
+                    & !(libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_TRUNC
+                        | libc::O_CLOEXEC
+                        | libc::O_NOCTTY),
+            ),
             offset: Mutex::new(0),
             dir_snapshot: Mutex::new(None),
         })
@@ -81,7 +88,8 @@ impl File {
 
     /// F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change.
     pub fn set_flags(&self, flags: i32) {
-        let settable = libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME;
+        let settable =
+            libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME;
         let old = self.flags();
         self.flags
             .store((old & !settable) | (flags & settable), Ordering::Relaxed);

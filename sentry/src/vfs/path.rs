@@ -52,7 +52,11 @@ impl Walker<'_> {
         if !is_dir(&parent)? {
             return Err(Errno::ENOTDIR);
         }
-        let name = if name.is_empty() { b".".to_vec() } else { name.to_vec() };
+        let name = if name.is_empty() {
+            b".".to_vec()
+        } else {
+            name.to_vec()
+        };
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -73,7 +77,10 @@ impl Walker<'_> {
             start.clone()
         };
         let trailing = path.ends_with(b"/");
-        let mut comps = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).peekable();
+        let mut comps = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .peekable();
         while let Some(c) = comps.next() {
             let last = comps.peek().is_none();
             if c.len() > NAME_MAX {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end checks of `runsc do`: real programs give their native output.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+RUNSC=${RUNSC:-target/release/runsc}
+PLATFORM=${PLATFORM:-ptrace}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "PASS e2e.$1"; pass=$((pass + 1)); }
+bad() { echo "FAIL e2e.$1: $2"; fail=$((fail + 1)); }
+
+# same NAME CMD...: stdout, stderr and exit status match the native run.
+same() {
+  local name=$1; shift
+  "$@" >"$tmp/n.out" 2>"$tmp/n.err"; local nrc=$?
+  timeout 60 "$RUNSC" --platform="$PLATFORM" do "$@" >"$tmp/s.out" 2>"$tmp/s.err"; local src=$?
+  if [ "$nrc" != "$src" ]; then
+    bad "$name" "exit $src, native $nrc; stderr: $(head -c 300 "$tmp/s.err")"
+  elif ! cmp -s "$tmp/n.out" "$tmp/s.out"; then
+    bad "$name" "stdout differs: $(diff "$tmp/n.out" "$tmp/s.out" | head -5)"
+  elif ! cmp -s "$tmp/n.err" "$tmp/s.err"; then
+    bad "$name" "stderr differs: $(diff "$tmp/n.err" "$tmp/s.err" | head -5)"
+  else
+    ok "$name"
+  fi
+}
+
+# status NAME WANT CMD...: exit status of the sandboxed command.
+status() {
+  local name=$1 want=$2; shift 2
+  timeout 60 "$RUNSC" --platform="$PLATFORM" do "$@" >"$tmp/s.out" 2>"$tmp/s.err"; local rc=$?
+  if [ "$rc" = "$want" ]; then ok "$name"; else bad "$name" "exit $rc, want $want: $(head -c 300 "$tmp/s.err")"; fi
+}
+
+[ -x "$RUNSC" ] || { echo "missing $RUNSC (cargo build --release)"; exit 1; }
+
+out=$(timeout 60 "$RUNSC" do /bin/echo hello 2>&1)
+[ "$out" = hello ] && ok echo_hello || bad echo_hello "got: $out"
+status false 1 /bin/false
+status true 0 /bin/true
+status nonexistent 127 /nonexistent
+grep -q "/nonexistent: No such file or directory" "$tmp/s.err" && ok nonexistent_message \
+  || bad nonexistent_message "stderr: $(cat "$tmp/s.err")"
+status exit_code_3 3 /bin/sh -c 'exit 3'
+same ls_la_usr_share /bin/ls -la /usr/share
+same busybox_echo busybox echo hello world
+same busybox_ls_etc busybox ls -l /etc
+same busybox_cat_os_release busybox cat /etc/os-release
+same busybox_wc_services busybox wc -l /etc/services
+same busybox_sha256_gcc busybox sha256sum /usr/bin/gcc
+same python3_json_hashlib /usr/bin/python3 -c '
+import json, hashlib, os
+d = hashlib.sha256(open("/etc/services", "rb").read()).hexdigest()
+print(json.dumps({"digest": d, "ls": sorted(os.listdir("/usr/share"))}))'
+same shell_pipeline /bin/sh -c 'cat /etc/services | head -5 | wc -l; echo done'
+same dev_null /bin/sh -c 'echo hidden > /dev/null; head -c 4 /dev/zero | od -An -tx1'
+
+marker="/tmp/runsc-e2e-newfile.$$"
+rm -f "$marker"
+out=$(timeout 60 "$RUNSC" do /bin/sh -c "echo x > $marker; cat $marker" 2>&1)
+if [ "$out" = x ] && [ ! -e "$marker" ]; then ok overlay_write_stays_in_sandbox
+else bad overlay_write_stays_in_sandbox "out=$out host_file_exists=$([ -e "$marker" ] && echo yes || echo no)"; fi
+rm -f "$marker"
+
+out=$(timeout 60 "$RUNSC" --strace do /bin/true 2>&1 >/dev/null)
+echo "$out" | grep -qE '^\[ *1\] exit_group\(0\)' && ok strace_lines || bad strace_lines "$(echo "$out" | tail -3)"
+
+echo "e2e: $pass passed, $fail failed"
+echo "$pass $fail" >/tmp/e2e-summary
+[ "$fail" -eq 0 ]
