@@ -68,6 +68,44 @@ rm -f "$marker"
 out=$(timeout 60 "$RUNSC" --strace do /bin/true 2>&1 >/dev/null)
 echo "$out" | grep -qE '^\[ *1\] exit_group\(0\)' && ok strace_lines || bad strace_lines "$(echo "$out" | tail -3)"
 
+# runsc run: an OCI bundle with a busybox rootfs (read-only), a read-write
+# bind mount and a tmpfs.
+bundle="$tmp/bundle"
+mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/etc" "$tmp/shared"
+cp /bin/busybox "$bundle/rootfs/bin/"
+for a in sh cat touch; do ln -s busybox "$bundle/rootfs/bin/$a"; done
+echo "hello from rootfs" >"$bundle/rootfs/etc/greeting"
+echo "from host" >"$tmp/shared/in"
+python3 - "$bundle" "$tmp/shared" <<'PY'
+import json, sys
+bundle, shared = sys.argv[1], sys.argv[2]
+spec = {
+    "ociVersion": "1.0.2",
+    "process": {
+        "user": {"uid": 0, "gid": 0},
+        "args": ["/bin/sh", "-c",
+                 "cat /etc/greeting; echo $FOO; cat /data/in; echo written > /data/out;"
+                 " echo t > /scratch/t && cat /scratch/t; touch /etc/x 2>/dev/null || echo ro; exit 7"],
+        "env": ["PATH=/bin", "FOO=bar"],
+        "cwd": "/",
+    },
+    "root": {"path": "rootfs", "readonly": True},
+    "hostname": "box",
+    "mounts": [
+        {"destination": "/data", "type": "bind", "source": shared, "options": ["rbind", "rw"]},
+        {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]},
+    ],
+}
+json.dump(spec, open(bundle + "/config.json", "w"))
+PY
+out=$(timeout 60 "$RUNSC" --platform="$PLATFORM" run --bundle "$bundle" e2e-run 2>&1); rc=$?
+want=$'hello from rootfs\nbar\nfrom host\nt\nro'
+if [ "$rc" = 7 ] && [ "$out" = "$want" ] && [ "$(cat "$tmp/shared/out" 2>/dev/null)" = written ]; then
+  ok run_bundle
+else
+  bad run_bundle "exit $rc, output: $out"
+fi
+
 echo "e2e: $pass passed, $fail failed"
 echo "$pass $fail" >/tmp/e2e-summary
 [ "$fail" -eq 0 ]

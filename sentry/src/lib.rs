@@ -109,10 +109,11 @@ fn mount_at(root: &Arc<Dentry>, dest: &[u8], source: FsSource) -> Result<(), Err
             for c in dest.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
                 cur = match cur.child(c) {
                     Ok(d) => d,
-                    Err(Errno::ENOENT) => {
-                        cur.inode.mkdir(c, 0o755)?;
-                        cur.child(c)?
-                    }
+                    Err(Errno::ENOENT) => match cur.inode.mkdir(c, 0o755) {
+                        Ok(()) => cur.child(c)?,
+                        Err(Errno::EROFS) => cur.add_synthetic(c, TmpfsInode::new_root(0o755)),
+                        Err(e) => return Err(e),
+                    },
                     Err(e) => return Err(e),
                 };
             }

@@ -76,6 +76,14 @@ impl Dentry {
         d
     }
 
+    /// Adds a child that exists only in the sandbox's name cache: a mount
+    /// point in a filesystem that cannot create it (a read-only root).
+    pub fn add_synthetic(self: &Arc<Self>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        let d = Dentry::new(name.to_vec(), Some(self.clone()), inode);
+        self.children.lock().insert(name.to_vec(), d.clone());
+        d
+    }
+
     /// Forgets the cached child `name` (after unlink or rename).
     pub fn forget(&self, name: &[u8]) {
         self.children.lock().remove(name);
