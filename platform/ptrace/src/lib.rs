@@ -23,6 +23,7 @@ pub const PAGE_SIZE: u64 = 4096;
 pub struct PtracePlatform {
     stub: StubPage,
     memfd: i32,
+    filter: Arc<seccompiler::BpfProgram>,
 }
 
 impl PtracePlatform {
@@ -32,6 +33,7 @@ impl PtracePlatform {
         Ok(PtracePlatform {
             stub: StubPage::install()?,
             memfd,
+            filter: Arc::new(stub::stub_filter()?),
         })
     }
 }
@@ -47,7 +49,11 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
-        Ok(Arc::new(Subprocess::new(self.stub, self.memfd)?))
+        Ok(Arc::new(Subprocess::new(
+            self.stub,
+            self.memfd,
+            &self.filter,
+        )?))
     }
 
     fn new_context(&self) -> Result<Box<dyn Context>> {

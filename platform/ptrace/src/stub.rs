@@ -134,8 +134,9 @@ impl StubPage {
     }
 
     /// Forks a new stub process traced by the calling thread and waits until
-    /// it has stripped itself. Returns its pid.
-    pub fn spawn(&self, memfd: i32) -> Result<libc::pid_t> {
+    /// it has stripped itself. Returns its pid. `filter` is installed in the
+    /// stub before it unmaps the sentry (see [`stub_filter`]).
+    pub fn spawn(&self, memfd: i32, filter: &[seccompiler::sock_filter]) -> Result<libc::pid_t> {
         // SAFETY: the child only makes raw system calls (async-signal-safe)
         // and then jumps to the stub page, never returning into Rust code.
         let pid = unsafe { libc::fork() };
@@ -144,7 +145,7 @@ impl StubPage {
         }
         if pid == 0 {
             // SAFETY: see above; we are the single-threaded child.
-            unsafe { self.child(memfd) }
+            unsafe { self.child(memfd, filter) }
         }
         let mut status = 0;
         loop {
@@ -174,7 +175,7 @@ impl StubPage {
     ///
     /// # Safety
     /// Must only be called in a freshly forked child.
-    unsafe fn child(&self, memfd: i32) -> ! {
+    unsafe fn child(&self, memfd: i32, filter: &[seccompiler::sock_filter]) -> ! {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         libc::setsid();
         // Signals must reach the tracer as stops, never run sentry handlers.
@@ -194,6 +195,9 @@ impl StubPage {
         }
         libc::syscall(libc::SYS_close_range, 0, STUB_MEMFD - 1, 0);
         libc::syscall(libc::SYS_close_range, STUB_MEMFD + 1, u32::MAX, 0);
+        if seccompiler::apply_filter(filter).is_err() {
+            libc::_exit(113);
+        }
         std::arch::asm!(
             "jmp {entry}",
             entry = in(reg) self.addr,
@@ -202,6 +206,32 @@ impl StubPage {
             options(noreturn)
         );
     }
+}
+
+/// The seccomp filter of every stub: the host system calls the sentry
+/// injects (address-space changes) and those of the stub's own start-up.
+/// Application system calls never reach it (PTRACE_SYSEMU skips them); it
+/// makes sure that nothing else can run in a stub even if the sentry errs.
+pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
+    use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
+    let allowed = [
+        libc::SYS_mmap,
+        libc::SYS_munmap,
+        libc::SYS_mprotect,
+        libc::SYS_getpid,
+        libc::SYS_kill,
+    ];
+    let rules = allowed.iter().map(|&nr| (nr, vec![])).collect();
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+        TargetArch::x86_64,
+    )
+    .map_err(|e| Error::Unavailable(format!("stub seccomp filter: {e}")))?;
+    filter.try_into().map_err(|e: seccompiler::BackendError| {
+        Error::Unavailable(format!("stub seccomp filter: {e}"))
+    })
 }
 
 /// Unregisters the calling thread's rseq area (see `__rseq_offset`).

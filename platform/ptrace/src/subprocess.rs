@@ -23,8 +23,12 @@ fn gettid() -> libc::pid_t {
 
 impl Subprocess {
     /// Forks a stub traced by the calling thread.
-    pub fn new(stub: StubPage, memfd: i32) -> Result<Subprocess> {
-        let pid = stub.spawn(memfd)?;
+    pub fn new(
+        stub: StubPage,
+        memfd: i32,
+        filter: &[seccompiler::sock_filter],
+    ) -> Result<Subprocess> {
+        let pid = stub.spawn(memfd, filter)?;
         let mut sp = Subprocess {
             pid,
             tracer: gettid(),
