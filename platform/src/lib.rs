@@ -87,6 +87,11 @@ impl Regs {
     }
 }
 
+/// The floating point and vector register state of a thread, in the
+/// processor's XSAVE layout. Opaque to the sentry except for copying.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FpState(pub Vec<u8>);
+
 /// Page protections of a mapping, as the application asked for them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Perms {
@@ -189,4 +194,8 @@ pub trait Context: Send {
     /// Runs application code in `asp` starting from `regs` until it stops;
     /// on return `regs` holds the application's registers.
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop>;
+    /// The task's FP/vector state as it was when the task last stopped.
+    fn fpstate(&mut self, asp: &dyn AddressSpace) -> Result<FpState>;
+    /// Replaces the task's FP/vector state before it next runs.
+    fn set_fpstate(&mut self, asp: &dyn AddressSpace, fp: &FpState) -> Result<()>;
 }

@@ -12,7 +12,7 @@ mod subprocess;
 
 use std::sync::Arc;
 
-use platform::{AddressSpace, Context, Error, Platform, Regs, Result, SigInfo, Stop};
+use platform::{AddressSpace, Context, Error, FpState, Platform, Regs, Result, SigInfo, Stop};
 pub use stub::{StubPage, TASK_SIZE};
 use subprocess::Subprocess;
 
@@ -78,13 +78,26 @@ struct PtraceContext {
     cpu: i32,
 }
 
+fn subprocess(asp: &dyn AddressSpace) -> Result<&Subprocess> {
+    let sp = asp
+        .as_any()
+        .downcast_ref::<Subprocess>()
+        .ok_or(Error::Misuse("address space of another platform"))?;
+    sp.check_tracer()?;
+    Ok(sp)
+}
+
 impl Context for PtraceContext {
+    fn fpstate(&mut self, asp: &dyn AddressSpace) -> Result<FpState> {
+        subprocess(asp)?.get_fpstate()
+    }
+
+    fn set_fpstate(&mut self, asp: &dyn AddressSpace, fp: &FpState) -> Result<()> {
+        subprocess(asp)?.set_fpstate(fp)
+    }
+
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
-        let sp = asp
-            .as_any()
-            .downcast_ref::<Subprocess>()
-            .ok_or(Error::Misuse("address space of another platform"))?;
-        sp.check_tracer()?;
+        let sp = subprocess(asp)?;
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 && cpu != self.cpu {

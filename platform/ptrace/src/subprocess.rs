@@ -2,7 +2,7 @@
 
 use std::any::Any;
 
-use platform::{AddressSpace, Error, Perms, Regs, Result};
+use platform::{AddressSpace, Error, FpState, Perms, Regs, Result};
 
 use crate::stub::{StubPage, STUB_MEMFD};
 
@@ -89,6 +89,37 @@ impl Subprocess {
         regs.fs = t.fs;
         regs.gs = t.gs;
         self.set_regs(regs)
+    }
+
+    /// The stub thread's XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE).
+    pub fn get_fpstate(&self) -> Result<FpState> {
+        let mut buf = vec![0u8; xsave_size()];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: the kernel writes at most iov_len bytes into buf.
+        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGSET, self.pid, NT_X86_XSTATE, &mut iov) };
+        if r != 0 {
+            return Err(Error::last_os("PTRACE_GETREGSET"));
+        }
+        buf.truncate(iov.iov_len);
+        Ok(FpState(buf))
+    }
+
+    /// Loads an XSAVE area into the stub thread.
+    pub fn set_fpstate(&self, fp: &FpState) -> Result<()> {
+        let mut buf = fp.0.clone();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: the kernel reads iov_len bytes from buf.
+        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGSET, self.pid, NT_X86_XSTATE, &mut iov) };
+        if r != 0 {
+            return Err(Error::last_os("PTRACE_SETREGSET"));
+        }
+        Ok(())
     }
 
     pub fn siginfo(&self) -> Result<libc::siginfo_t> {
@@ -223,4 +254,13 @@ impl Drop for Subprocess {
             libc::waitpid(self.pid, &mut status, libc::__WALL);
         }
     }
+}
+
+/// The regset of the XSAVE area (elf.h's NT_X86_XSTATE).
+const NT_X86_XSTATE: usize = 0x202;
+
+/// Size of the XSAVE area with every feature the CPU enables (CPUID 0xD).
+fn xsave_size() -> usize {
+    let r = std::arch::x86_64::__cpuid_count(0xd, 0);
+    (r.ebx as usize).max(4096)
 }

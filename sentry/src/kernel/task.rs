@@ -286,8 +286,9 @@ impl Task {
     /// Creates a child process (fork): a copy of this task's memory, files
     /// and settings, running on its own host thread from `child_regs`.
     /// Returns the child's pid.
-    pub fn fork(&self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
+    pub fn fork(&mut self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
         let snap = self.mm.snapshot()?;
+        let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
         let pid = self.kernel.procs.add(self.pid);
         let kernel = self.kernel.clone();
         let proto = ForkProto {
@@ -309,7 +310,8 @@ impl Task {
             .name(format!("task-{pid}"))
             .spawn(move || {
                 let status =
-                    match Task::from_fork(kernel.clone(), pid, proto, snap, clear_tid, set_tid) {
+                    match Task::from_fork(kernel.clone(), pid, proto, snap, fp, clear_tid, set_tid)
+                    {
                         Ok(mut task) => task.run(),
                         Err(e) => {
                             log::warn!("fork: child {pid} could not start: {e}");
@@ -337,6 +339,7 @@ impl Task {
         pid: i32,
         p: ForkProto,
         snap: crate::mm::Snapshot,
+        fp: Option<platform::FpState>,
         clear_tid: u64,
         set_tid: u64,
     ) -> Result<Task, Errno> {
@@ -350,7 +353,11 @@ impl Task {
         if set_tid != 0 {
             mm.write_obj(set_tid, &pid)?;
         }
-        let ctx = kernel.platform.new_context().map_err(err)?;
+        let mut ctx = kernel.platform.new_context().map_err(err)?;
+        if let Some(fp) = fp {
+            ctx.set_fpstate(mm.address_space().as_ref(), &fp)
+                .map_err(err)?;
+        }
         Ok(Task {
             kernel,
             ctx,
