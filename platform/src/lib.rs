@@ -185,8 +185,27 @@ pub trait AddressSpace: Send + Sync + Any {
     fn unmap(&self, addr: u64, len: u64) -> Result<()>;
     /// Changes the protection of already mapped pages in `[addr, addr + len)`.
     fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<()>;
+    /// Prepares another application thread in this address space. Called
+    /// on the host thread of the task that creates it (clone); the returned
+    /// token is handed to [`AddressSpace::adopt_thread`] on the new task's
+    /// host thread.
+    fn new_thread(&self) -> Result<u64>;
+    /// Makes the calling host thread the runner of the thread `token`.
+    fn adopt_thread(&self, token: u64) -> Result<()>;
+    /// Ends the calling host thread's application thread (thread exit).
+    fn release_thread(&self);
     /// For downcasting by the platform that created it.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// Kicks a task out of application code from another thread, so that it
+/// notices a signal or an exit. A kick that arrives while the task is not
+/// running application code is dropped: the sentry checks for pending work
+/// before it switches to the application.
+pub trait Interrupter: Send + Sync {
+    /// Stops the task's application code soon; its `switch` returns
+    /// [`Stop::Interrupted`].
+    fn interrupt(&self);
 }
 
 /// The execution state the platform keeps for one task.
@@ -194,6 +213,8 @@ pub trait Context: Send {
     /// Runs application code in `asp` starting from `regs` until it stops;
     /// on return `regs` holds the application's registers.
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop>;
+    /// A handle other threads use to kick this task out of application code.
+    fn interrupter(&self) -> Arc<dyn Interrupter>;
     /// The task's FP/vector state as it was when the task last stopped.
     fn fpstate(&mut self, asp: &dyn AddressSpace) -> Result<FpState>;
     /// Replaces the task's FP/vector state before it next runs.

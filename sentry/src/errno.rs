@@ -62,6 +62,18 @@ errnos!(
 );
 
 impl Errno {
+    /// Restart the syscall if the signal handler has SA_RESTART, else EINTR.
+    pub const ERESTARTSYS: Errno = Errno(512);
+    /// Always restart the syscall.
+    pub const ERESTARTNOINTR: Errno = Errno(513);
+    /// Restart unless a handler runs.
+    pub const ERESTARTNOHAND: Errno = Errno(514);
+
+    /// Whether this is one of the internal restart codes.
+    pub fn is_restart(self) -> bool {
+        (512..=516).contains(&self.0)
+    }
+
     /// The errno of the last failed host call.
     pub fn last() -> Errno {
         Errno(

@@ -139,8 +139,8 @@ pub fn boot(
         mount_at(&root, &m.dest, m.source).map_err(|e| BootError::Mount(name, e))?;
     }
     let kernel = Kernel::new(platform, mf, root, spec.kernel);
-    let mut task = Task::start(kernel.clone(), spec.init)?;
-    let status = task.run();
-    kernel.procs.exit(task.pid, status);
-    Ok(status)
+    let task = Task::start(kernel.clone(), spec.init)?;
+    let pid = task.pid;
+    task.run();
+    Ok(kernel.procs.wait_exit(pid))
 }

@@ -12,9 +12,13 @@ mod subprocess;
 
 use std::sync::Arc;
 
-use platform::{AddressSpace, Context, Error, FpState, Platform, Regs, Result, SigInfo, Stop};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use platform::{
+    AddressSpace, Context, Error, FpState, Interrupter, Platform, Regs, Result, SigInfo, Stop,
+};
 pub use stub::{StubPage, TASK_SIZE};
-use subprocess::Subprocess;
+use subprocess::{get_regs, resume, siginfo, wait, Subprocess};
 
 /// Page size of the host and the application.
 pub const PAGE_SIZE: u64 = 4096;
@@ -68,7 +72,10 @@ impl Platform for PtracePlatform {
                 libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set);
             }
         }
-        Ok(Box::new(PtraceContext { cpu: -1 }))
+        Ok(Box::new(PtraceContext {
+            cpu: -1,
+            running: Arc::new(Running(AtomicI64::new(0))),
+        }))
     }
 }
 
@@ -76,6 +83,26 @@ impl Platform for PtracePlatform {
 struct PtraceContext {
     /// The CPU the stub was last pinned to (tracer and tracee share it).
     cpu: i32,
+    /// The stub thread running the task's application code, if any.
+    running: Arc<Running>,
+}
+
+/// `(tgid << 32) | tid` of the stub thread running application code, or 0.
+struct Running(AtomicI64);
+
+/// The host signal that kicks a stub out of application code. Applications
+/// cannot send host signals (all their syscalls are emulated), so one that
+/// arrives was sent by the sentry.
+const KICK: i32 = libc::SIGURG;
+
+impl Interrupter for Running {
+    fn interrupt(&self) {
+        let v = self.0.load(Ordering::SeqCst);
+        if v != 0 {
+            // SAFETY: tgkill to a thread of our own stub.
+            unsafe { libc::syscall(libc::SYS_tgkill, (v >> 32) as i32, v as i32, KICK) };
+        }
+    }
 }
 
 fn subprocess(asp: &dyn AddressSpace) -> Result<&Subprocess> {
@@ -83,7 +110,7 @@ fn subprocess(asp: &dyn AddressSpace) -> Result<&Subprocess> {
         .as_any()
         .downcast_ref::<Subprocess>()
         .ok_or(Error::Misuse("address space of another platform"))?;
-    sp.check_tracer()?;
+    sp.current()?;
     Ok(sp)
 }
 
@@ -96,26 +123,42 @@ impl Context for PtraceContext {
         subprocess(asp)?.set_fpstate(fp)
     }
 
+    fn interrupter(&self) -> Arc<dyn Interrupter> {
+        self.running.clone()
+    }
+
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
         let sp = subprocess(asp)?;
+        let tid = sp.current()?;
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 && cpu != self.cpu {
-            sp.pin(cpu);
+            Subprocess::pin(tid, cpu);
             self.cpu = cpu;
         }
-        sp.set_app_regs(regs)?;
-        sp.resume(libc::PTRACE_SYSEMU)?;
-        let status = sp.wait()?;
+        sp.set_app_regs(tid, regs)?;
+        self.running
+            .0
+            .store(((sp.pid() as i64) << 32) | tid as i64, Ordering::SeqCst);
+        let r = resume(tid, libc::PTRACE_SYSEMU).and_then(|_| wait(tid));
+        self.running.0.store(0, Ordering::SeqCst);
+        let status = r?;
         if !libc::WIFSTOPPED(status) {
             return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
         }
         let sig = libc::WSTOPSIG(status);
-        *regs = sp.get_regs()?;
+        *regs = get_regs(tid)?;
         if sig == libc::SIGTRAP | 0x80 {
             return Ok(Stop::Syscall);
         }
-        let info = sp.siginfo()?;
+        if status >> 16 != 0 {
+            // A ptrace event stop (PTRACE_INTERRUPT, group stop): no signal.
+            return Ok(Stop::Interrupted);
+        }
+        let info = siginfo(tid)?;
+        if sig == KICK && info.si_code == libc::SI_TKILL {
+            return Ok(Stop::Interrupted);
+        }
         let info = SigInfo {
             signo: info.si_signo,
             code: info.si_code,

@@ -50,6 +50,18 @@ std::arch::global_asm!(
     "runsc_stub_syscall:",
     "syscall",
     "int3",
+    // clone() of a stub thread: the parent traps back to its tracer; the
+    // child waits in pause() until its own tracer seizes it.
+    ".globl runsc_stub_clone",
+    "runsc_stub_clone:",
+    "syscall",
+    "test rax, rax",
+    "jz 3f",
+    "int3",
+    "3:",
+    "mov eax, 34",
+    "syscall",
+    "jmp 3b",
     ".p2align 12",
     ".globl runsc_stub_end",
     "runsc_stub_end:",
@@ -64,6 +76,7 @@ extern "C" {
     static __rseq_size: u32;
     static runsc_stub_start: u8;
     static runsc_stub_syscall: u8;
+    static runsc_stub_clone: u8;
     static runsc_stub_end: u8;
 }
 
@@ -129,6 +142,15 @@ impl StubPage {
         // SAFETY: taking the addresses of linker symbols defined above.
         let off = unsafe {
             &runsc_stub_syscall as *const u8 as u64 - &runsc_stub_start as *const u8 as u64
+        };
+        self.addr + off
+    }
+
+    /// Address of the clone entry (see the assembly above).
+    pub fn clone_addr(&self) -> u64 {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let off = unsafe {
+            &runsc_stub_clone as *const u8 as u64 - &runsc_stub_start as *const u8 as u64
         };
         self.addr + off
     }
@@ -220,6 +242,9 @@ pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
         libc::SYS_mprotect,
         libc::SYS_getpid,
         libc::SYS_kill,
+        libc::SYS_clone,
+        libc::SYS_pause,
+        libc::SYS_exit,
     ];
     let rules = allowed.iter().map(|&nr| (nr, vec![])).collect();
     let filter = SeccompFilter::new(

@@ -1,24 +1,84 @@
-//! One stub process: an application address space under ptrace.
+//! One stub process: an application address space under ptrace, with one
+//! stub thread per application thread, each traced by its task's host thread.
 
 use std::any::Any;
+use std::collections::HashMap;
 
+use parking_lot::Mutex;
 use platform::{AddressSpace, Error, FpState, Perms, Regs, Result};
 
 use crate::stub::{StubPage, STUB_MEMFD};
 
 /// A traced stub process holding one application address space.
 pub struct Subprocess {
+    /// Thread group id of the stub.
     pid: libc::pid_t,
-    /// The host thread that traces it (only it may make ptrace requests).
-    tracer: libc::pid_t,
     stub: StubPage,
     /// Registers of the stub at birth; the template for injected syscalls.
     template: Regs,
+    /// Stub thread of each host thread that traces one.
+    threads: Mutex<HashMap<libc::pid_t, libc::pid_t>>,
 }
 
 fn gettid() -> libc::pid_t {
     // SAFETY: gettid has no preconditions.
     unsafe { libc::gettid() }
+}
+
+/// Registers of one stub thread.
+pub fn get_regs(tid: libc::pid_t) -> Result<Regs> {
+    let mut regs = Regs::default();
+    // SAFETY: Regs has the layout of user_regs_struct.
+    let r = unsafe { libc::ptrace(libc::PTRACE_GETREGS, tid, 0, &mut regs as *mut Regs) };
+    if r != 0 {
+        return Err(Error::last_os("PTRACE_GETREGS"));
+    }
+    Ok(regs)
+}
+
+fn set_regs(tid: libc::pid_t, regs: &Regs) -> Result<()> {
+    // SAFETY: Regs has the layout of user_regs_struct.
+    let r = unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, regs as *const Regs) };
+    if r != 0 {
+        return Err(Error::last_os("PTRACE_SETREGS"));
+    }
+    Ok(())
+}
+
+/// Resumes a stopped stub thread with `request`, suppressing any signal.
+pub fn resume(tid: libc::pid_t, request: libc::c_uint) -> Result<()> {
+    // SAFETY: plain ptrace request on our tracee.
+    if unsafe { libc::ptrace(request, tid, 0, 0) } != 0 {
+        return Err(Error::last_os("ptrace resume"));
+    }
+    Ok(())
+}
+
+/// Waits for the next state change of a stub thread.
+pub fn wait(tid: libc::pid_t) -> Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own tracee.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r == tid {
+            return Ok(status);
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::last_os("waitpid"));
+        }
+    }
+}
+
+/// The siginfo of a stub thread's signal stop.
+pub fn siginfo(tid: libc::pid_t) -> Result<libc::siginfo_t> {
+    // SAFETY: siginfo_t is plain data; the kernel fills it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out pointer.
+    let r = unsafe { libc::ptrace(libc::PTRACE_GETSIGINFO, tid, 0, &mut info) };
+    if r != 0 {
+        return Err(Error::last_os("PTRACE_GETSIGINFO"));
+    }
+    Ok(info)
 }
 
 impl Subprocess {
@@ -29,58 +89,47 @@ impl Subprocess {
         filter: &[seccompiler::sock_filter],
     ) -> Result<Subprocess> {
         let pid = stub.spawn(memfd, filter)?;
-        let mut sp = Subprocess {
+        let template = get_regs(pid)?;
+        let mut threads = HashMap::new();
+        threads.insert(gettid(), pid);
+        Ok(Subprocess {
             pid,
-            tracer: gettid(),
             stub,
-            template: Regs::default(),
-        };
-        sp.template = sp.get_regs()?;
-        Ok(sp)
+            template,
+            threads: Mutex::new(threads),
+        })
     }
 
-    /// Fails unless the calling thread is the tracer.
-    pub fn check_tracer(&self) -> Result<()> {
-        if gettid() != self.tracer {
-            return Err(Error::Misuse(
+    /// Thread group id of the stub.
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// The stub thread traced by the calling host thread.
+    pub fn current(&self) -> Result<libc::pid_t> {
+        self.threads
+            .lock()
+            .get(&gettid())
+            .copied()
+            .ok_or(Error::Misuse(
                 "stub used from a thread that does not trace it",
-            ));
-        }
-        Ok(())
+            ))
     }
 
-    /// Pins the stub to `cpu`, where its tracer runs now.
-    pub fn pin(&self, cpu: i32) {
+    /// Pins stub thread `tid` to `cpu`, where its tracer runs now.
+    pub fn pin(tid: libc::pid_t, cpu: i32) {
         // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays within it.
         unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(cpu as usize, &mut set);
-            libc::sched_setaffinity(self.pid, std::mem::size_of_val(&set), &set);
+            libc::sched_setaffinity(tid, std::mem::size_of_val(&set), &set);
         }
     }
 
-    pub fn get_regs(&self) -> Result<Regs> {
-        let mut regs = Regs::default();
-        // SAFETY: Regs has the layout of user_regs_struct.
-        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGS, self.pid, 0, &mut regs as *mut Regs) };
-        if r != 0 {
-            return Err(Error::last_os("PTRACE_GETREGS"));
-        }
-        Ok(regs)
-    }
-
-    pub fn set_regs(&self, regs: &Regs) -> Result<()> {
-        // SAFETY: Regs has the layout of user_regs_struct.
-        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGS, self.pid, 0, regs as *const Regs) };
-        if r != 0 {
-            return Err(Error::last_os("PTRACE_SETREGS"));
-        }
-        Ok(())
-    }
-
-    /// Loads application registers, with the segment selectors the host
-    /// requires (the application cannot choose them).
-    pub fn set_app_regs(&self, regs: &mut Regs) -> Result<()> {
+    /// Loads application registers into `tid`, with the segment selectors
+    /// the host requires (the application cannot choose them) and no
+    /// syscall for the host to restart.
+    pub fn set_app_regs(&self, tid: libc::pid_t, regs: &mut Regs) -> Result<()> {
         let t = &self.template;
         regs.cs = t.cs;
         regs.ss = t.ss;
@@ -88,18 +137,20 @@ impl Subprocess {
         regs.es = t.es;
         regs.fs = t.fs;
         regs.gs = t.gs;
-        self.set_regs(regs)
+        regs.orig_rax = u64::MAX;
+        set_regs(tid, regs)
     }
 
-    /// The stub thread's XSAVE area (PTRACE_GETREGSET NT_X86_XSTATE).
+    /// The calling thread's stub thread's XSAVE area (NT_X86_XSTATE).
     pub fn get_fpstate(&self) -> Result<FpState> {
+        let tid = self.current()?;
         let mut buf = vec![0u8; xsave_size()];
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
         };
         // SAFETY: the kernel writes at most iov_len bytes into buf.
-        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGSET, self.pid, NT_X86_XSTATE, &mut iov) };
+        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov) };
         if r != 0 {
             return Err(Error::last_os("PTRACE_GETREGSET"));
         }
@@ -107,60 +158,26 @@ impl Subprocess {
         Ok(FpState(buf))
     }
 
-    /// Loads an XSAVE area into the stub thread.
+    /// Loads an XSAVE area into the calling thread's stub thread.
     pub fn set_fpstate(&self, fp: &FpState) -> Result<()> {
+        let tid = self.current()?;
         let mut buf = fp.0.clone();
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
         };
         // SAFETY: the kernel reads iov_len bytes from buf.
-        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGSET, self.pid, NT_X86_XSTATE, &mut iov) };
+        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov) };
         if r != 0 {
             return Err(Error::last_os("PTRACE_SETREGSET"));
         }
         Ok(())
     }
 
-    pub fn siginfo(&self) -> Result<libc::siginfo_t> {
-        // SAFETY: siginfo_t is plain data; the kernel fills it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: valid out pointer.
-        let r = unsafe { libc::ptrace(libc::PTRACE_GETSIGINFO, self.pid, 0, &mut info) };
-        if r != 0 {
-            return Err(Error::last_os("PTRACE_GETSIGINFO"));
-        }
-        Ok(info)
-    }
-
-    /// Resumes the stopped stub with `request` (PTRACE_SYSEMU or PTRACE_CONT),
-    /// suppressing any pending stop signal.
-    pub fn resume(&self, request: libc::c_uint) -> Result<()> {
-        // SAFETY: plain ptrace request on our tracee.
-        if unsafe { libc::ptrace(request, self.pid, 0, 0) } != 0 {
-            return Err(Error::last_os("ptrace resume"));
-        }
-        Ok(())
-    }
-
-    /// Waits for the next state change of the stub.
-    pub fn wait(&self) -> Result<i32> {
-        let mut status = 0;
-        loop {
-            // SAFETY: waitpid on our own tracee.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL) };
-            if r == self.pid {
-                return Ok(status);
-            }
-            if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                return Err(Error::last_os("waitpid"));
-            }
-        }
-    }
-
-    /// Makes the stub execute one system call and returns its raw result.
-    pub fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
-        self.check_tracer()?;
+    /// Makes the calling thread's stub thread execute one system call at
+    /// `rip` (a `syscall` in the stub page) and returns its raw result.
+    fn inject_at(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
+        let tid = self.current()?;
         let mut regs = self.template;
         regs.rax = nr as u64;
         regs.orig_rax = u64::MAX;
@@ -170,33 +187,33 @@ impl Subprocess {
         regs.r10 = args[3];
         regs.r8 = args[4];
         regs.r9 = args[5];
-        regs.rip = self.stub.syscall_addr();
-        self.set_regs(&regs)?;
-        self.resume(libc::PTRACE_CONT)?;
+        regs.rip = rip;
+        set_regs(tid, &regs)?;
+        resume(tid, libc::PTRACE_CONT)?;
         loop {
-            let status = self.wait()?;
+            let status = wait(tid)?;
             if !libc::WIFSTOPPED(status) {
                 return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
             }
             match libc::WSTOPSIG(status) {
                 libc::SIGTRAP => break,
                 libc::SIGSEGV | libc::SIGBUS | libc::SIGILL => {
-                    let r = self.get_regs()?;
-                    let info = self.siginfo()?;
+                    let r = get_regs(tid)?;
                     return Err(Error::RunnerDied(format!(
-                        "stub faulted injecting syscall {nr} (signal {}, code {}, addr {:#x}, rip {:#x}, regs {:x?})",
+                        "stub faulted injecting syscall {nr} (signal {}, rip {:#x})",
                         libc::WSTOPSIG(status),
-                        info.si_code,
-                        // SAFETY: reading the address field of a fault siginfo.
-                        unsafe { info.si_addr() } as u64,
-                        r.rip, r
+                        r.rip
                     )));
                 }
                 // Some other signal arrived first; drop it and go on.
-                _ => self.resume(libc::PTRACE_CONT)?,
+                _ => resume(tid, libc::PTRACE_CONT)?,
             }
         }
-        Ok(self.get_regs()?.rax as i64)
+        Ok(get_regs(tid)?.rax as i64)
+    }
+
+    fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
+        self.inject_at(self.stub.syscall_addr(), nr, args)
     }
 
     fn check(&self, op: &'static str, r: i64) -> Result<()> {
@@ -238,6 +255,59 @@ impl AddressSpace for Subprocess {
             [addr, len, perms.to_prot() as u64, 0, 0, 0],
         )?;
         self.check("stub mprotect", r)
+    }
+
+    fn new_thread(&self) -> Result<u64> {
+        let flags = libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM;
+        let r = self.inject_at(
+            self.stub.clone_addr(),
+            libc::SYS_clone,
+            [flags as u64, 0, 0, 0, 0, 0],
+        )?;
+        self.check("stub clone", r)?;
+        Ok(r as u64)
+    }
+
+    fn adopt_thread(&self, token: u64) -> Result<()> {
+        let tid = token as libc::pid_t;
+        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+        // SAFETY: plain ptrace requests on a thread of our own stub.
+        unsafe {
+            if libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as libc::c_long) != 0 {
+                return Err(Error::last_os("PTRACE_SEIZE"));
+            }
+            if libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) != 0 {
+                return Err(Error::last_os("PTRACE_INTERRUPT"));
+            }
+        }
+        let status = wait(tid)?;
+        if !libc::WIFSTOPPED(status) {
+            return Err(Error::RunnerDied(format!("new stub thread: {status:#x}")));
+        }
+        self.threads.lock().insert(gettid(), tid);
+        Ok(())
+    }
+
+    fn release_thread(&self) {
+        let Ok(tid) = self.current() else {
+            return;
+        };
+        if tid != self.pid {
+            let mut regs = self.template;
+            regs.rax = libc::SYS_exit as u64;
+            regs.rdi = 0;
+            regs.orig_rax = u64::MAX;
+            regs.rip = self.stub.syscall_addr();
+            if set_regs(tid, &regs).is_ok() && resume(tid, libc::PTRACE_CONT).is_ok() {
+                let _ = wait(tid);
+            }
+        }
+        self.threads.lock().remove(&gettid());
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -80,6 +80,23 @@ impl Drop for PipeEnd {
 }
 
 impl PipeEnd {
+    /// Waits for the pipe to change, unless a signal interrupts.
+    fn wait(&self, st: &mut parking_lot::MutexGuard<'_, State>) -> Result<(), Errno> {
+        let p = self.pipe.clone();
+        crate::kernel::wait::wait_interruptible(
+            st,
+            &self.pipe.changed,
+            move || {
+                Arc::new(move || {
+                    let _g = p.state.lock();
+                    p.changed.notify_all();
+                })
+            },
+            None,
+        )
+        .map(|_| ())
+    }
+
     /// Reads, blocking unless `nonblock`.
     pub fn read_nb(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         let mut st = self.pipe.state.lock();
@@ -99,7 +116,7 @@ impl PipeEnd {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            self.pipe.changed.wait(&mut st);
+            self.wait(&mut st)?;
         }
     }
 

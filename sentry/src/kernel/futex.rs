@@ -50,15 +50,27 @@ impl Futexes {
         }
         let mut woken = waiter.woken.lock();
         while !*woken {
-            match deadline {
-                Some(d) => {
-                    if waiter.cv.wait_until(&mut woken, d).timed_out() && !*woken {
-                        drop(woken);
-                        self.remove(key, &waiter);
-                        return Err(Errno::ETIMEDOUT);
-                    }
-                }
-                None => waiter.cv.wait(&mut woken),
+            let w = waiter.clone();
+            let r = super::wait::wait_interruptible(
+                &mut woken,
+                &waiter.cv,
+                move || {
+                    Arc::new(move || {
+                        let _g = w.woken.lock();
+                        w.cv.notify_all();
+                    })
+                },
+                deadline,
+            );
+            let failed = match r {
+                Ok(true) if !*woken => Some(Errno::ETIMEDOUT),
+                Err(e) if !*woken => Some(e),
+                _ => None,
+            };
+            if let Some(e) = failed {
+                drop(woken);
+                self.remove(key, &waiter);
+                return Err(e);
             }
         }
         Ok(())

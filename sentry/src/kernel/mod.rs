@@ -2,9 +2,12 @@
 
 pub mod futex;
 pub mod proctable;
+pub mod signal;
 pub mod task;
+pub mod thread_group;
+pub mod wait;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,6 +40,10 @@ pub struct Kernel {
     pub boot: Instant,
     /// Processes, for fork and wait.
     pub procs: proctable::ProcTable,
+    /// Live processes by pid.
+    pub groups: Mutex<HashMap<i32, Arc<thread_group::ThreadGroup>>>,
+    /// Live threads by tid.
+    pub tasks: Mutex<HashMap<i32, Arc<thread_group::TaskHandle>>>,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
     /// Syscalls already reported as unsupported.
@@ -59,6 +66,8 @@ impl Kernel {
             boot: Instant::now(),
             futexes: futex::Futexes::default(),
             procs: proctable::ProcTable::default(),
+            groups: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(HashMap::new()),
             enosys_seen: Mutex::new(HashSet::new()),
         })
     }

@@ -1,6 +1,7 @@
 //! The process table: parent links, exit statuses of zombies, and waiting.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -14,8 +15,7 @@ struct Entry {
 
 /// Every process of the sandbox, live or zombie.
 pub struct ProcTable {
-    inner: Mutex<Inner>,
-    changed: Condvar,
+    inner: Arc<(Mutex<Inner>, Condvar)>,
 }
 
 struct Inner {
@@ -35,11 +35,13 @@ pub enum WaitFor {
 impl Default for ProcTable {
     fn default() -> Self {
         ProcTable {
-            inner: Mutex::new(Inner {
-                next_pid: 1,
-                procs: HashMap::new(),
-            }),
-            changed: Condvar::new(),
+            inner: Arc::new((
+                Mutex::new(Inner {
+                    next_pid: 1,
+                    procs: HashMap::new(),
+                }),
+                Condvar::new(),
+            )),
         }
     }
 }
@@ -47,7 +49,7 @@ impl Default for ProcTable {
 impl ProcTable {
     /// Registers a new process whose parent is `ppid`; returns its pid.
     pub fn add(&self, ppid: i32) -> i32 {
-        let mut inner = self.inner.lock();
+        let mut inner = self.inner.0.lock();
         let pid = inner.next_pid;
         inner.next_pid += 1;
         inner.procs.insert(pid, Entry { ppid, status: None });
@@ -56,12 +58,12 @@ impl ProcTable {
 
     /// The parent of `pid` (0 if unknown).
     pub fn parent(&self, pid: i32) -> i32 {
-        self.inner.lock().procs.get(&pid).map_or(0, |e| e.ppid)
+        self.inner.0.lock().procs.get(&pid).map_or(0, |e| e.ppid)
     }
 
     /// Records that `pid` ended; its children are handed to pid 1.
     pub fn exit(&self, pid: i32, status: ExitStatus) {
-        let mut inner = self.inner.lock();
+        let mut inner = self.inner.0.lock();
         if let Some(e) = inner.procs.get_mut(&pid) {
             e.status = Some(status);
         }
@@ -70,12 +72,45 @@ impl ProcTable {
                 e.ppid = 1;
             }
         }
-        // Nobody waits for the children of a dead init.
-        if pid == 1 {
-            inner.procs.retain(|_, e| e.ppid != 1 || e.status.is_none());
-        }
+
         drop(inner);
-        self.changed.notify_all();
+        self.inner.1.notify_all();
+    }
+
+    /// Allocates a thread id (threads share the pid space, but are not
+    /// processes of the table).
+    pub fn new_tid(&self) -> i32 {
+        let mut inner = self.inner.0.lock();
+        let tid = inner.next_pid;
+        inner.next_pid += 1;
+        tid
+    }
+
+    /// Forgets `pid` without anyone waiting for it (auto-reaped children).
+    pub fn reap(&self, pid: i32) {
+        self.inner.0.lock().procs.remove(&pid);
+    }
+
+    /// Blocks until `pid` has ended and returns how (for the sandbox's init).
+    pub fn wait_exit(&self, pid: i32) -> ExitStatus {
+        let mut inner = self.inner.0.lock();
+        loop {
+            if let Some(st) = inner.procs.get(&pid).and_then(|e| e.status) {
+                return st;
+            }
+            self.inner.1.wait(&mut inner);
+        }
+    }
+
+    /// Pids of all live processes.
+    pub fn live(&self) -> Vec<i32> {
+        let inner = self.inner.0.lock();
+        inner
+            .procs
+            .iter()
+            .filter(|(_, e)| e.status.is_none())
+            .map(|(&p, _)| p)
+            .collect()
     }
 
     /// Reaps a zombie child of `parent` matching `which`. Blocks unless
@@ -87,7 +122,7 @@ impl ProcTable {
         nohang: bool,
         reap: bool,
     ) -> Result<Option<(i32, ExitStatus)>, Errno> {
-        let mut inner = self.inner.lock();
+        let mut inner = self.inner.0.lock();
         loop {
             let mut any = false;
             let mut found = None;
@@ -118,7 +153,18 @@ impl ProcTable {
             if nohang {
                 return Ok(None);
             }
-            self.changed.wait(&mut inner);
+            let shared = self.inner.clone();
+            super::wait::wait_interruptible(
+                &mut inner,
+                &self.inner.1,
+                || {
+                    Arc::new(move || {
+                        let _g = shared.0.lock();
+                        shared.1.notify_all();
+                    })
+                },
+                None,
+            )?;
         }
     }
 }

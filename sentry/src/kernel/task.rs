@@ -1,15 +1,18 @@
 //! A task: one application thread, run by one host thread.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use platform::{Context, Regs, Stop};
 
+use super::signal::{self, bit, AltStack, SigAction, SigInfo, UNBLOCKABLE};
+use super::thread_group::{TaskHandle, ThreadGroup};
 use super::Kernel;
 use crate::errno::Errno;
 use crate::loader::{self, ExecArgs};
 use crate::mm::MemoryManager;
 use crate::vfs::path::Walker;
-use crate::vfs::{Dentry, FdTable};
+use crate::vfs::{Dentry, FdTable, SharedFds};
 
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +31,17 @@ impl ExitStatus {
             ExitStatus::Signaled(s) => 128 + s,
         }
     }
+
+    /// The status word wait4 reports.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => (c & 0xff) << 8,
+            ExitStatus::Signaled(s) => {
+                let core = signal::default_action(s) == signal::Default::Core;
+                (s & 0x7f) | if core { 0x80 } else { 0 }
+            }
+        }
+    }
 }
 
 /// User and group ids.
@@ -43,23 +57,6 @@ pub struct Creds {
     pub groups: Vec<u32>,
 }
 
-/// A signal disposition as the kernel's `struct sigaction` holds it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct SigAction {
-    /// Handler address, SIG_DFL (0) or SIG_IGN (1).
-    pub handler: u64,
-    /// SA_* flags.
-    pub flags: u64,
-    /// sa_restorer.
-    pub restorer: u64,
-    /// Signals blocked while the handler runs.
-    pub mask: u64,
-}
-
-// SAFETY: four u64s.
-unsafe impl crate::mm::Plain for SigAction {}
-
 /// Number of resource limits (RLIMIT_NLIMITS).
 pub const NLIMITS: usize = 16;
 
@@ -67,13 +64,14 @@ pub const NLIMITS: usize = 16;
 pub struct Task {
     /// The sandbox.
     pub kernel: Arc<Kernel>,
-    ctx: Box<dyn Context>,
+    /// Runs the task's application code.
+    pub ctx: Box<dyn Context>,
     /// Application registers while the task is in the sentry.
     pub regs: Regs,
     /// The address space.
     pub mm: Arc<MemoryManager>,
-    /// Open files.
-    pub fds: FdTable,
+    /// Open files (shared by threads).
+    pub fds: SharedFds,
     /// Root for path walks (chroot).
     pub root: Arc<Dentry>,
     /// Working directory.
@@ -82,18 +80,18 @@ pub struct Task {
     pub umask: u32,
     /// Credentials.
     pub creds: Creds,
-    /// Signal dispositions, index = signal number - 1.
-    pub sigactions: [SigAction; 64],
-    /// Blocked signals.
-    pub sigmask: u64,
-    /// Alternate signal stack (ss_sp, ss_flags, ss_size).
-    pub sigaltstack: (u64, i32, u64),
-    /// Thread id (= pid for the first thread).
+    /// What other threads see of this task: signals, mask, interruption.
+    pub handle: Arc<TaskHandle>,
+    /// Alternate signal stack.
+    pub altstack: AltStack,
+    /// The mask to restore after a handler run from sigsuspend.
+    pub saved_mask: Option<u64>,
+    /// A syscall interrupted by a signal, to restart or fail with EINTR.
+    pub restart: Option<Errno>,
+    /// Thread id.
     pub tid: i32,
     /// Process id.
     pub pid: i32,
-    /// Parent's pid.
-    pub ppid: i32,
     /// set_tid_address.
     pub clear_child_tid: u64,
     /// set_robust_list head and length.
@@ -104,9 +102,9 @@ pub struct Task {
     pub exe: Arc<Dentry>,
     /// The thread name (prctl PR_SET_NAME).
     pub comm: Vec<u8>,
-    /// Set when the task is exiting.
+    /// Set when this thread is exiting (exit, or its process ending).
     pub exit: Option<ExitStatus>,
-    /// A handler replaced all registers (execve): do not store a result.
+    /// A handler replaced all registers (execve, rt_sigreturn).
     pub regs_replaced: bool,
 }
 
@@ -123,23 +121,6 @@ fn default_rlimits() -> [(u64, u64); NLIMITS] {
     r[libc::RLIMIT_NICE as usize] = (0, 0);
     r[libc::RLIMIT_RTPRIO as usize] = (0, 0);
     r
-}
-
-/// What a forked child inherits, carried to its host thread.
-struct ForkProto {
-    regs: Regs,
-    fds: FdTable,
-    root: Arc<Dentry>,
-    cwd: Arc<Dentry>,
-    umask: u32,
-    creds: Creds,
-    sigactions: [SigAction; 64],
-    sigmask: u64,
-    sigaltstack: (u64, i32, u64),
-    rlimits: [(u64, u64); NLIMITS],
-    exe: Arc<Dentry>,
-    comm: Vec<u8>,
-    ppid: i32,
 }
 
 /// What the first process of a sandbox runs.
@@ -170,6 +151,29 @@ pub enum StartError {
     /// The platform failed.
     #[error("platform: {0}")]
     Platform(#[from] platform::Error),
+}
+
+/// What a new task copies or shares from the task that clones it.
+struct CloneProto {
+    regs: Regs,
+    fds: SharedFds,
+    root: Arc<Dentry>,
+    cwd: Arc<Dentry>,
+    umask: u32,
+    creds: Creds,
+    mask: u64,
+    altstack: AltStack,
+    rlimits: [(u64, u64); NLIMITS],
+    exe: Arc<Dentry>,
+    comm: Vec<u8>,
+    clear_tid: u64,
+    set_tid: u64,
+    fp: Option<platform::FpState>,
+}
+
+fn platform_errno(e: platform::Error) -> Errno {
+    log::warn!("platform: {e}");
+    Errno::EAGAIN
 }
 
 impl Task {
@@ -209,23 +213,26 @@ impl Task {
         )
         .map_err(|e| StartError::Exec(name, e))?;
         let ctx = kernel.platform.new_context()?;
-        let kernel_pid = kernel.procs.add(0);
+        let pid = kernel.procs.add(0);
+        let group = ThreadGroup::new(pid, [SigAction::default(); signal::NSIG], pid, pid);
+        let handle = TaskHandle::new(pid, group.clone(), ctx.interrupter(), 0);
+        register(&kernel, &group, &handle);
         Ok(Task {
             kernel,
             ctx,
             regs: image.regs,
             mm,
-            fds: init.fds,
+            fds: SharedFds::new(init.fds),
             root,
             cwd,
             umask: init.umask,
             creds: init.creds,
-            sigactions: [SigAction::default(); 64],
-            sigmask: 0,
-            sigaltstack: (0, libc::SS_DISABLE, 0),
-            tid: 1,
-            pid: kernel_pid,
-            ppid: 0,
+            handle,
+            altstack: AltStack::DISABLED,
+            saved_mask: None,
+            restart: None,
+            tid: pid,
+            pid,
             clear_child_tid: 0,
             robust_list: (0, 0),
             rlimits: default_rlimits(),
@@ -244,9 +251,29 @@ impl Task {
         }
     }
 
-    /// Runs the task until it exits.
-    pub fn run(&mut self) -> ExitStatus {
+    /// The process.
+    pub fn group(&self) -> &Arc<ThreadGroup> {
+        &self.handle.group
+    }
+
+    /// The blocked signals.
+    pub fn sigmask(&self) -> u64 {
+        self.handle.sig.lock().mask
+    }
+
+    /// Sets the blocked signals (SIGKILL and SIGSTOP cannot be blocked).
+    pub fn set_sigmask(&self, mask: u64) {
+        self.handle.sig.lock().mask = mask & !UNBLOCKABLE;
+    }
+
+    /// Runs the task on the calling host thread until it exits.
+    pub fn run(mut self) {
+        super::wait::set_current(Some(self.handle.clone()));
         loop {
+            self.deliver_signals();
+            if self.exit.is_some() || self.handle.killed.load(Ordering::SeqCst) {
+                break;
+            }
             let stop = match self
                 .ctx
                 .switch(self.mm.address_space().as_ref(), &mut self.regs)
@@ -254,110 +281,322 @@ impl Task {
                 Ok(s) => s,
                 Err(e) => {
                     log::error!("task {}: platform failed: {e}", self.tid);
-                    return ExitStatus::Signaled(libc::SIGKILL);
+                    self.group().exit_all(ExitStatus::Signaled(libc::SIGKILL));
+                    break;
                 }
             };
             match stop {
-                Stop::Syscall => {
-                    crate::syscalls::handle(self);
-                    if let Some(st) = self.exit {
-                        return st;
-                    }
-                }
-                Stop::Fault(info) | Stop::Signal(info) => {
-                    // Signal delivery to handlers comes with the signals
-                    // subsystem; until then every fault is fatal, as it is
-                    // for a process without handlers.
-                    log::info!(
+                Stop::Syscall => crate::syscalls::handle(&mut self),
+                Stop::Fault(i) | Stop::Signal(i) => {
+                    log::debug!(
                         "task {}: signal {} (code {}, addr {:#x}) at rip {:#x}",
                         self.tid,
-                        info.signo,
-                        info.code,
-                        info.addr,
+                        i.signo,
+                        i.code,
+                        i.addr,
                         self.regs.rip
                     );
-                    return ExitStatus::Signaled(info.signo);
+                    self.force_signal(SigInfo::fault(i.signo, i.code, i.addr));
                 }
                 Stop::Interrupted => {}
+            }
+        }
+        self.finish();
+        super::wait::set_current(None);
+    }
+
+    /// Delivers a synchronous signal (a fault): one that is blocked or
+    /// ignored kills the process instead of being lost.
+    pub fn force_signal(&mut self, info: SigInfo) {
+        let sig = info.signo();
+        {
+            let mut actions = self.group().actions.lock();
+            let a = &mut actions[sig as usize - 1];
+            let blocked = self.sigmask() & bit(sig) != 0;
+            if blocked || a.handler == libc::SIG_IGN as u64 {
+                *a = SigAction::default();
+            }
+        }
+        let mut st = self.handle.sig.lock();
+        st.mask &= !bit(sig);
+        st.pending.push(info);
+    }
+
+    /// Runs pending signals' actions: a handler gets a frame (one per
+    /// call), a default action may end the process.
+    fn deliver_signals(&mut self) {
+        loop {
+            if self.handle.killed.load(Ordering::SeqCst) {
+                return;
+            }
+            let info = {
+                let mut st = self.handle.sig.lock();
+                let mask = st.mask;
+                match st.pending.pop(mask) {
+                    Some(i) => Some(i),
+                    None => self.group().pending.lock().pop(mask),
+                }
+            };
+            let Some(info) = info else {
+                break;
+            };
+            let sig = info.signo();
+            let action = self.group().actions.lock()[sig as usize - 1];
+            if sig == libc::SIGKILL {
+                self.group().exit_all(ExitStatus::Signaled(sig));
+                return;
+            }
+            if action.handler == libc::SIG_IGN as u64 {
+                continue;
+            }
+            if action.handler == libc::SIG_DFL as u64 {
+                match signal::default_action(sig) {
+                    signal::Default::Terminate | signal::Default::Core => {
+                        self.group().exit_all(ExitStatus::Signaled(sig));
+                        return;
+                    }
+                    // Job control stops are not implemented: treat as ignored.
+                    _ => continue,
+                }
+            }
+            self.run_handler(&info, &action);
+            return;
+        }
+        // No handler ran: an interrupted syscall restarts transparently.
+        if let Some(e) = self.restart.take() {
+            if e.is_restart() {
+                self.regs.rip -= 2;
+                self.regs.rax = self.regs.orig_rax;
+            }
+        }
+        if let Some(m) = self.saved_mask.take() {
+            self.set_sigmask(m);
+        }
+    }
+
+    fn run_handler(&mut self, info: &SigInfo, action: &SigAction) {
+        let sig = info.signo();
+        if let Some(e) = self.restart.take() {
+            let restart = e == Errno::ERESTARTNOINTR
+                || (e == Errno::ERESTARTSYS && action.flags & signal::SA_RESTART != 0);
+            if restart {
+                self.regs.rip -= 2;
+                self.regs.rax = self.regs.orig_rax;
+            } else {
+                self.regs.rax = (-(libc::EINTR as i64)) as u64;
+            }
+        }
+        let old_mask = self.saved_mask.take().unwrap_or_else(|| self.sigmask());
+        let fp = self
+            .ctx
+            .fpstate(self.mm.address_space().as_ref())
+            .map(|f| f.0)
+            .unwrap_or_default();
+        let r = signal::setup_frame(
+            &self.mm,
+            &mut self.regs,
+            &fp,
+            info,
+            action,
+            old_mask,
+            &self.altstack,
+        );
+        if r.is_err() {
+            // No room for the frame: the process dies of SIGSEGV.
+            self.group().exit_all(ExitStatus::Signaled(libc::SIGSEGV));
+            return;
+        }
+        let mut add = action.mask;
+        if action.flags & signal::SA_NODEFER == 0 {
+            add |= bit(sig);
+        }
+        self.set_sigmask(old_mask | add);
+        if action.flags & signal::SA_RESETHAND != 0 {
+            self.group().actions.lock()[sig as usize - 1] = SigAction::default();
+        }
+    }
+
+    /// Leaves the thread group; the last thread out ends the process.
+    fn finish(&mut self) {
+        if self.clear_child_tid != 0 {
+            let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
+            let key = (
+                Arc::as_ptr(&self.mm) as *const u8 as usize,
+                self.clear_child_tid,
+            );
+            self.kernel.futexes.wake(key, 1, u32::MAX);
+        }
+        self.mm.address_space().release_thread();
+        self.kernel.tasks.lock().remove(&self.tid);
+        let group = self.group().clone();
+        let last = {
+            let mut threads = group.threads.lock();
+            threads.retain(|t| t.tid != self.tid);
+            threads.is_empty()
+        };
+        if !last {
+            return;
+        }
+        let status = group
+            .exiting
+            .lock()
+            .unwrap_or(self.exit.unwrap_or(ExitStatus::Exited(0)));
+        self.kernel.groups.lock().remove(&self.pid);
+        let ppid = self.kernel.procs.parent(self.pid);
+        self.kernel.procs.exit(self.pid, status);
+        let parent = self.kernel.groups.lock().get(&ppid).cloned();
+        if let Some(parent) = parent {
+            let act = parent.actions.lock()[libc::SIGCHLD as usize - 1];
+            if act.handler == libc::SIG_IGN as u64 || act.flags & signal::SA_NOCLDWAIT != 0 {
+                self.kernel.procs.reap(self.pid);
+            } else {
+                let (code, st) = match status {
+                    ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
+                    ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
+                };
+                parent.send(SigInfo::child(code, self.pid, self.creds.uid, st));
             }
         }
     }
 
     /// Creates a child process (fork): a copy of this task's memory, files
     /// and settings, running on its own host thread from `child_regs`.
-    /// Returns the child's pid.
     pub fn fork(&mut self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
         let snap = self.mm.snapshot()?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
         let pid = self.kernel.procs.add(self.pid);
+        let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
-        let proto = ForkProto {
-            regs: child_regs,
-            fds: self.fds.clone(),
-            root: self.root.clone(),
-            cwd: self.cwd.clone(),
-            umask: self.umask,
-            creds: self.creds.clone(),
-            sigactions: self.sigactions,
-            sigmask: self.sigmask,
-            sigaltstack: self.sigaltstack,
-            rlimits: self.rlimits,
-            exe: self.exe.clone(),
-            comm: self.comm.clone(),
-            ppid: self.pid,
-        };
+        let actions = *self.group().actions.lock();
+        let (pgid, sid) = (
+            self.group().pgid.load(Ordering::Relaxed),
+            self.group().sid.load(Ordering::Relaxed),
+        );
         let spawned = std::thread::Builder::new()
             .name(format!("task-{pid}"))
             .spawn(move || {
-                let status =
-                    match Task::from_fork(kernel.clone(), pid, proto, snap, fp, clear_tid, set_tid)
-                    {
-                        Ok(mut task) => task.run(),
-                        Err(e) => {
-                            log::warn!("fork: child {pid} could not start: {e}");
-                            ExitStatus::Signaled(libc::SIGKILL)
-                        }
-                    };
-                kernel.procs.exit(pid, status);
+                let group = ThreadGroup::new(pid, actions, pgid, sid);
+                let made = (|| {
+                    let asp = kernel
+                        .platform
+                        .new_address_space()
+                        .map_err(platform_errno)?;
+                    let (lo, hi) = kernel.platform.address_range();
+                    let mm = Arc::new(MemoryManager::from_snapshot(asp, lo, hi, snap)?);
+                    Task::from_proto(kernel.clone(), pid, group.clone(), mm, proto)
+                })();
+                match made {
+                    Ok(task) => task.run(),
+                    Err(e) => {
+                        log::warn!("fork: child {pid} could not start: {e}");
+                        kernel.procs.exit(pid, ExitStatus::Signaled(libc::SIGKILL));
+                    }
+                }
             });
         if spawned.is_err() {
             self.kernel
                 .procs
                 .exit(pid, ExitStatus::Signaled(libc::SIGKILL));
-            let _ =
-                self.kernel
-                    .procs
-                    .wait(self.pid, super::proctable::WaitFor::Pid(pid), true, true);
+            self.kernel.procs.reap(pid);
             return Err(Errno::EAGAIN);
         }
         Ok(pid)
     }
 
-    /// The child side of [`Task::fork`], on the child's host thread.
-    fn from_fork(
-        kernel: Arc<Kernel>,
-        pid: i32,
-        p: ForkProto,
-        snap: crate::mm::Snapshot,
-        fp: Option<platform::FpState>,
+    /// Creates a thread in this process (clone with CLONE_THREAD).
+    pub fn spawn_thread(
+        &mut self,
+        child_regs: Regs,
+        share_files: bool,
         clear_tid: u64,
         set_tid: u64,
-    ) -> Result<Task, Errno> {
-        let err = |e: platform::Error| {
-            log::warn!("fork: {e}");
-            Errno::EAGAIN
+    ) -> Result<i32, Errno> {
+        let token = self
+            .mm
+            .address_space()
+            .new_thread()
+            .map_err(platform_errno)?;
+        let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
+        let tid = self.kernel.procs.new_tid();
+        let fds = if share_files {
+            self.fds.clone()
+        } else {
+            self.fds.copy()
         };
-        let asp = kernel.platform.new_address_space().map_err(err)?;
-        let (lo, hi) = kernel.platform.address_range();
-        let mm = Arc::new(MemoryManager::from_snapshot(asp, lo, hi, snap)?);
-        if set_tid != 0 {
-            mm.write_obj(set_tid, &pid)?;
+        let proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
+        let kernel = self.kernel.clone();
+        let group = self.group().clone();
+        let mm = self.mm.clone();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name(format!("task-{tid}"))
+            .spawn(move || {
+                if let Err(e) = mm.address_space().adopt_thread(token) {
+                    log::warn!("clone: thread {tid} could not start: {e}");
+                    let _ = ready_tx.send(Err(Errno::EAGAIN));
+                    return;
+                }
+                match Task::from_proto(kernel, tid, group, mm, proto) {
+                    Ok(task) => {
+                        let _ = ready_tx.send(Ok(()));
+                        task.run();
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        if spawned.is_err() {
+            return Err(Errno::EAGAIN);
         }
-        let mut ctx = kernel.platform.new_context().map_err(err)?;
-        if let Some(fp) = fp {
-            ctx.set_fpstate(mm.address_space().as_ref(), &fp)
-                .map_err(err)?;
+        ready_rx.recv().unwrap_or(Err(Errno::EAGAIN))?;
+        Ok(tid)
+    }
+
+    fn proto(
+        &self,
+        regs: Regs,
+        fds: SharedFds,
+        clear_tid: u64,
+        set_tid: u64,
+        fp: Option<platform::FpState>,
+    ) -> CloneProto {
+        CloneProto {
+            regs,
+            fds,
+            root: self.root.clone(),
+            cwd: self.cwd.clone(),
+            umask: self.umask,
+            creds: self.creds.clone(),
+            mask: self.sigmask(),
+            altstack: self.altstack,
+            rlimits: self.rlimits,
+            exe: self.exe.clone(),
+            comm: self.comm.clone(),
+            clear_tid,
+            set_tid,
+            fp,
         }
+    }
+
+    /// Builds a cloned task on its own host thread.
+    fn from_proto(
+        kernel: Arc<Kernel>,
+        tid: i32,
+        group: Arc<ThreadGroup>,
+        mm: Arc<MemoryManager>,
+        p: CloneProto,
+    ) -> Result<Task, Errno> {
+        if p.set_tid != 0 {
+            mm.write_obj(p.set_tid, &tid)?;
+        }
+        let mut ctx = kernel.platform.new_context().map_err(platform_errno)?;
+        if let Some(fp) = &p.fp {
+            ctx.set_fpstate(mm.address_space().as_ref(), fp)
+                .map_err(platform_errno)?;
+        }
+        let handle = TaskHandle::new(tid, group.clone(), ctx.interrupter(), p.mask);
+        register(&kernel, &group, &handle);
         Ok(Task {
             kernel,
             ctx,
@@ -368,13 +607,13 @@ impl Task {
             cwd: p.cwd,
             umask: p.umask,
             creds: p.creds,
-            sigactions: p.sigactions,
-            sigmask: p.sigmask,
-            sigaltstack: p.sigaltstack,
-            tid: pid,
-            pid,
-            ppid: p.ppid,
-            clear_child_tid: clear_tid,
+            handle,
+            altstack: p.altstack,
+            saved_mask: None,
+            restart: None,
+            tid,
+            pid: group.pid,
+            clear_child_tid: p.clear_tid,
             robust_list: (0, 0),
             rlimits: p.rlimits,
             exe: p.exe,
@@ -391,11 +630,16 @@ impl Task {
         argv: Vec<Vec<u8>>,
         envp: Vec<Vec<u8>>,
     ) -> Result<(), Errno> {
+        if self.group().threads.lock().len() > 1 {
+            // Other threads would keep running in the old image.
+            log::debug!("execve from a multi-threaded process is not supported yet");
+            return Err(Errno::EAGAIN);
+        }
         let asp = self
             .kernel
             .platform
             .new_address_space()
-            .map_err(|_| Errno::ENOMEM)?;
+            .map_err(platform_errno)?;
         let (lo, hi) = self.kernel.platform.address_range();
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi));
         let image = loader::load(
@@ -419,16 +663,27 @@ impl Task {
         self.exe = image.exe;
         self.comm = image.comm;
         self.fds.close_on_exec();
-        for a in self.sigactions.iter_mut() {
+        for a in self.group().actions.lock().iter_mut() {
             if a.handler != libc::SIG_IGN as u64 {
                 *a = SigAction::default();
             }
         }
-        self.sigaltstack = (0, libc::SS_DISABLE, 0);
+        self.altstack = AltStack::DISABLED;
         self.clear_child_tid = 0;
         self.robust_list = (0, 0);
         Ok(())
     }
+}
+
+/// Adds a thread to its group and the kernel's tables.
+fn register(kernel: &Kernel, group: &Arc<ThreadGroup>, handle: &Arc<TaskHandle>) {
+    group.threads.lock().push(handle.clone());
+    kernel.tasks.lock().insert(handle.tid, handle.clone());
+    kernel
+        .groups
+        .lock()
+        .entry(group.pid)
+        .or_insert_with(|| group.clone());
 }
 
 /// Finds `prog` like execvp: as a path if it has a '/', else in PATH.

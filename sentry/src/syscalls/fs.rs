@@ -339,7 +339,9 @@ pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// A write to a pipe nobody reads raises SIGPIPE as well as EPIPE.
 fn sigpipe_on_epipe(t: &mut Task, r: SysResult) -> SysResult {
     if r == Err(Errno::EPIPE) {
-        super::signal::signal_self(t, libc::SIGPIPE)?;
+        let info =
+            crate::kernel::signal::SigInfo::user(libc::SIGPIPE, libc::SI_USER, t.pid, t.creds.uid);
+        t.handle.send(info);
     }
     r
 }

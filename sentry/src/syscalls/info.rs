@@ -18,28 +18,7 @@ pub fn gettid(t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 pub fn getppid(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    // The parent may have died and handed us to init.
-    if t.ppid > 1 {
-        Ok(t.kernel.procs.parent(t.pid) as u64)
-    } else {
-        Ok(t.ppid as u64)
-    }
-}
-
-pub fn getpgrp(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(t.pid as u64)
-}
-
-pub fn getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    match a[0] as i32 {
-        0 => Ok(t.pid as u64),
-        p if p == t.pid => Ok(t.pid as u64),
-        _ => Err(Errno::ESRCH),
-    }
-}
-
-pub fn getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    getpgid(t, a)
+    Ok(t.kernel.procs.parent(t.pid) as u64)
 }
 
 pub fn getuid(t: &mut Task, _a: [u64; 6]) -> SysResult {

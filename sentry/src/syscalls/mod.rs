@@ -52,7 +52,8 @@ table! {
     10 => mm::mprotect, Full;
     11 => mm::munmap, Full;
     12 => mm::brk, Full;
-    13 => signal::rt_sigaction, Partial("dispositions are recorded; delivery is not implemented");
+    13 => signal::rt_sigaction, Full;
+    15 => signal::rt_sigreturn, Full;
     14 => signal::rt_sigprocmask, Full;
     16 => fs::ioctl, Partial("TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX");
     17 => fs::pread64, Full;
@@ -67,10 +68,11 @@ table! {
     28 => mm::madvise, Partial("advice other than MADV_DONTNEED is accepted and ignored");
     32 => fs::dup, Full;
     33 => fs::dup2, Full;
+    34 => signal::pause, Full;
     35 => time::nanosleep, Partial("not interruptible by signals");
     39 => info::getpid, Full;
-    62 => signal::kill, Partial("only the calling process; default actions only");
-    56 => process::clone, Partial("new processes only; no threads (CLONE_THREAD) and no shared memory with CLONE_VM");
+    62 => signal::kill, Full;
+    56 => process::clone, Partial("new processes get a copy of memory even with CLONE_VM; threads always share cwd");
     57 => process::fork, Full;
     58 => process::vfork, Partial("the child gets a copy of memory, not a share");
     59 => process::execve, Partial("single-threaded processes only");
@@ -107,12 +109,18 @@ table! {
     107 => info::geteuid, Full;
     108 => info::getegid, Full;
     110 => info::getppid, Full;
-    111 => info::getpgrp, Full;
+    109 => process::setpgid, Full;
+    111 => process::getpgrp, Full;
+    112 => process::setsid, Full;
     115 => info::getgroups, Full;
     118 => info::getresuid, Full;
     120 => info::getresgid, Full;
-    121 => info::getpgid, Full;
-    124 => info::getsid, Full;
+    121 => process::getpgid, Full;
+    124 => process::getsid, Full;
+    127 => signal::rt_sigpending, Full;
+    128 => signal::rt_sigtimedwait, Full;
+    129 => signal::rt_sigqueueinfo, Full;
+    130 => signal::rt_sigsuspend, Full;
     131 => signal::sigaltstack, Full;
     137 => fs::statfs, Partial("fixed filesystem figures");
     138 => fs::fstatfs, Partial("fixed filesystem figures");
@@ -137,7 +145,7 @@ table! {
     197 => fs::removexattr, Partial("no attributes are stored yet");
     198 => fs::lremovexattr, Partial("no attributes are stored yet");
     199 => fs::fremovexattr, Partial("no attributes are stored yet");
-    200 => signal::tkill, Partial("only the calling thread; default actions only");
+    200 => signal::tkill, Full;
     218 => process::set_tid_address, Full;
     228 => time::clock_gettime, Partial("CPU-time clocks measure the sandbox");
     229 => time::clock_getres, Full;
@@ -153,7 +161,7 @@ table! {
     267 => fs::readlinkat, Full;
     268 => fs::fchmodat, Full;
     269 => fs::faccessat, Full;
-    234 => signal::tgkill, Partial("only the calling thread; default actions only");
+    234 => signal::tgkill, Full;
     247 => process::waitid, Partial("exited children only");
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
@@ -162,6 +170,7 @@ table! {
     293 => fs::pipe2, Partial("no O_DIRECT packet mode");
     295 => fs::preadv, Full;
     296 => fs::pwritev, Full;
+    297 => signal::rt_tgsigqueueinfo, Full;
     302 => info::prlimit64, Partial("own process only");
     309 => process::getcpu, Full;
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
@@ -229,6 +238,11 @@ pub fn handle(t: &mut Task) {
     }
     t.regs.rax = match result {
         Ok(v) => v,
+        Err(e) if e.is_restart() => {
+            // Signal delivery decides: restart, or fail with EINTR.
+            t.restart = Some(e);
+            (-(libc::EINTR as i64)) as u64
+        }
         Err(e) => (-(e.0 as i64)) as u64,
     };
 }

@@ -5,13 +5,18 @@ use crate::errno::{Errno, SysResult};
 use crate::kernel::task::{ExitStatus, Task};
 use crate::syscalls::fs::path_arg;
 
+/// Ends the calling thread; the process ends with its last thread.
 pub fn exit(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.exit = Some(ExitStatus::Exited(a[0] as i32 & 0xff));
     Ok(0)
 }
 
+/// Ends every thread of the process.
 pub fn exit_group(t: &mut Task, a: [u64; 6]) -> SysResult {
-    exit(t, a)
+    let status = ExitStatus::Exited(a[0] as i32 & 0xff);
+    t.group().exit_all(status);
+    t.exit = Some(status);
+    Ok(0)
 }
 
 /// Reads a NULL-terminated array of string pointers (argv, envp).
@@ -202,9 +207,14 @@ const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
 /// parent's memory even with CLONE_VM|CLONE_VFORK (posix_spawn), which such
 /// callers cannot tell apart except by writing to shared memory.
 fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
-    if flags & (CLONE_THREAD | CLONE_SIGHAND) != 0 {
-        log::debug!("clone: threads are not supported yet (flags {flags:#x})");
-        return Err(Errno::ENOSYS);
+    // The combinations Linux refuses.
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0
+        || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 && flags & CLONE_FS == 0 {
+        log::debug!("clone: threads without CLONE_FS share the cwd anyway");
     }
     let ns = (libc::CLONE_NEWNS
         | libc::CLONE_NEWUTS
@@ -235,7 +245,11 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     } else {
         0
     };
-    let pid = t.fork(regs, clear, set)?;
+    let pid = if flags & CLONE_THREAD != 0 {
+        t.spawn_thread(regs, flags & CLONE_FILES != 0, clear, set)?
+    } else {
+        t.fork(regs, clear, set)?
+    };
     if flags & CLONE_PARENT_SETTID != 0 {
         t.mm.write_obj(ptid, &pid)?;
     }
@@ -253,13 +267,6 @@ pub fn fork(t: &mut Task, _a: [u64; 6]) -> SysResult {
 
 pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
     do_clone(t, CLONE_VM | CLONE_VFORK | libc::SIGCHLD as u64, 0, 0, 0, 0)
-}
-
-fn wait_status(st: ExitStatus) -> i32 {
-    match st {
-        ExitStatus::Exited(c) => (c & 0xff) << 8,
-        ExitStatus::Signaled(s) => s & 0x7f,
-    }
 }
 
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -287,7 +294,7 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         None => Ok(0),
         Some((child, st)) => {
             if wstatus != 0 {
-                t.mm.write_obj(wstatus, &wait_status(st))?;
+                t.mm.write_obj(wstatus, &st.wait_status())?;
             }
             if rusage != 0 {
                 t.mm.write_obj(rusage, &<libc::rusage as crate::mm::Plain>::zeroed())?;
@@ -339,4 +346,77 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         t.mm.copy_out(infop, &info)?;
     }
     Ok(0)
+}
+
+pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let (pid, pgid) = (a[0] as i32, a[1] as i32);
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pid = if pid == 0 { t.pid } else { pid };
+    let target = t
+        .kernel
+        .groups
+        .lock()
+        .get(&pid)
+        .cloned()
+        .ok_or(Errno::ESRCH)?;
+    if pid != t.pid && t.kernel.procs.parent(pid) != t.pid {
+        return Err(Errno::ESRCH);
+    }
+    if target.sid.load(Ordering::Relaxed) == pid {
+        return Err(Errno::EPERM);
+    }
+    let pgid = if pgid == 0 { pid } else { pgid };
+    target.pgid.store(pgid, Ordering::Relaxed);
+    Ok(0)
+}
+
+fn group_of(
+    t: &Task,
+    pid: i32,
+) -> Result<std::sync::Arc<crate::kernel::thread_group::ThreadGroup>, Errno> {
+    if pid == 0 || pid == t.pid {
+        return Ok(t.group().clone());
+    }
+    t.kernel
+        .groups
+        .lock()
+        .get(&pid)
+        .cloned()
+        .ok_or(Errno::ESRCH)
+}
+
+pub fn getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    Ok(group_of(t, a[0] as i32)?
+        .pgid
+        .load(std::sync::atomic::Ordering::Relaxed) as u64)
+}
+
+pub fn getpgrp(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    Ok(t.group().pgid.load(std::sync::atomic::Ordering::Relaxed) as u64)
+}
+
+pub fn getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    Ok(group_of(t, a[0] as i32)?
+        .sid
+        .load(std::sync::atomic::Ordering::Relaxed) as u64)
+}
+
+pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let g = t.group().clone();
+    let leader = t
+        .kernel
+        .groups
+        .lock()
+        .values()
+        .any(|o| o.pgid.load(Ordering::Relaxed) == t.pid);
+    if g.pgid.load(Ordering::Relaxed) == t.pid || leader && g.pid != t.pid {
+        return Err(Errno::EPERM);
+    }
+    g.pgid.store(t.pid, Ordering::Relaxed);
+    g.sid.store(t.pid, Ordering::Relaxed);
+    Ok(t.pid as u64)
 }

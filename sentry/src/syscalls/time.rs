@@ -1,5 +1,7 @@
 //! Clocks and sleeping.
 
+use std::time::{Duration, Instant};
+
 use crate::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
 use crate::mm::Plain;
@@ -78,20 +80,43 @@ fn read_timespec(t: &Task, addr: u64) -> Result<libc::timespec, Errno> {
     Ok(ts)
 }
 
-fn sleep(clock: libc::clockid_t, flags: i32, ts: &libc::timespec) {
-    loop {
-        // SAFETY: valid pointers; we retry on EINTR from host signals.
-        let r = unsafe { libc::clock_nanosleep(clock, flags, ts, std::ptr::null_mut()) };
-        if r != libc::EINTR {
-            return;
+/// Sleeps for `ts` on `clock` (until `ts` if `absolute`); on interruption
+/// writes the remaining time to `rem` (if non-zero) and returns EINTR via
+/// the restart machinery.
+fn sleep(
+    t: &Task,
+    clock: libc::clockid_t,
+    absolute: bool,
+    ts: &libc::timespec,
+    rem: u64,
+) -> SysResult {
+    let want = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    let dur = if absolute {
+        let n = now(clock);
+        want.saturating_sub(Duration::new(n.tv_sec as u64, n.tv_nsec as u32))
+    } else {
+        want
+    };
+    let deadline = Instant::now() + dur;
+    match crate::kernel::wait::sleep(Some(deadline)) {
+        Ok(()) => Ok(0),
+        Err(_) => {
+            if rem != 0 && !absolute {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let r = libc::timespec {
+                    tv_sec: left.as_secs() as i64,
+                    tv_nsec: left.subsec_nanos() as i64,
+                };
+                t.mm.write_obj(rem, &r)?;
+            }
+            Err(Errno::EINTR)
         }
     }
 }
 
 pub fn nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     let ts = read_timespec(t, a[0])?;
-    sleep(libc::CLOCK_MONOTONIC, 0, &ts);
-    Ok(0)
+    sleep(t, libc::CLOCK_MONOTONIC, false, &ts, a[1])
 }
 
 pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -102,6 +127,5 @@ pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
         c => host_clock(c)?,
     };
     let ts = read_timespec(t, a[2])?;
-    sleep(host, flags & libc::TIMER_ABSTIME, &ts);
-    Ok(0)
+    sleep(t, host, flags & libc::TIMER_ABSTIME != 0, &ts, a[3])
 }

@@ -106,12 +106,15 @@ impl FdTable {
         }
     }
 
-    /// Closes every fd marked close-on-exec.
-    pub fn close_on_exec(&mut self) {
+    /// Removes every fd marked close-on-exec and returns their files, so
+    /// the caller can drop them outside any lock.
+    pub fn take_cloexec(&mut self) -> Vec<Arc<File>> {
+        let mut out = Vec::new();
         for s in self.slots.iter_mut() {
             if s.as_ref().is_some_and(|s| s.cloexec) {
-                *s = None;
+                out.extend(s.take().map(|s| s.file));
             }
         }
+        out
     }
 }

@@ -5,6 +5,7 @@ pub mod dentry;
 pub mod fdtable;
 pub mod file;
 pub mod path;
+pub mod shared_fds;
 
 use std::any::Any;
 
@@ -12,6 +13,7 @@ use crate::errno::Errno;
 pub use dentry::Dentry;
 pub use fdtable::FdTable;
 pub use file::{File, FileOps};
+pub use shared_fds::SharedFds;
 
 /// A timestamp.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,161 @@
+//! Thread groups (processes) and the parts of a task other threads touch:
+//! pending signals, the signal mask, and the means to interrupt it.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use platform::Interrupter;
+
+use super::signal::{bit, SigAction, SigInfo, SigQueue, NSIG, UNBLOCKABLE};
+use super::task::ExitStatus;
+use super::wait::Kicker;
+
+/// Per-thread signal state.
+#[derive(Default)]
+pub struct ThreadSignals {
+    /// Signals sent to this thread.
+    pub pending: SigQueue,
+    /// Blocked signals.
+    pub mask: u64,
+    /// Signals the thread waits for in rt_sigtimedwait.
+    pub waiting: u64,
+}
+
+/// The shared face of a task.
+pub struct TaskHandle {
+    /// Thread id.
+    pub tid: i32,
+    /// The process.
+    pub group: Arc<ThreadGroup>,
+    /// Signal state.
+    pub sig: Mutex<ThreadSignals>,
+    interrupter: Arc<dyn Interrupter>,
+    kicker: Mutex<Option<Kicker>>,
+    /// The thread must end (exit_group, fatal signal, exec by a sibling).
+    pub killed: AtomicBool,
+}
+
+impl TaskHandle {
+    /// A handle for thread `tid` of `group`.
+    pub fn new(
+        tid: i32,
+        group: Arc<ThreadGroup>,
+        interrupter: Arc<dyn Interrupter>,
+        mask: u64,
+    ) -> Arc<TaskHandle> {
+        Arc::new(TaskHandle {
+            tid,
+            group,
+            sig: Mutex::new(ThreadSignals {
+                mask,
+                ..ThreadSignals::default()
+            }),
+            interrupter,
+            kicker: Mutex::new(None),
+            killed: AtomicBool::new(false),
+        })
+    }
+
+    /// Sets what wakes the task from its current blocking wait.
+    pub fn set_kicker(&self, k: Option<Kicker>) {
+        *self.kicker.lock() = k;
+    }
+
+    /// Kicks the task out of application code or a blocking wait.
+    pub fn interrupt(&self) {
+        self.interrupter.interrupt();
+        let k = self.kicker.lock().clone();
+        if let Some(k) = k {
+            k();
+        }
+    }
+
+    /// Whether a blocking wait should end: the thread must exit, or a
+    /// signal it does not block (or waits for) is pending.
+    pub fn interrupted(&self) -> bool {
+        if self.killed.load(Ordering::SeqCst) {
+            return true;
+        }
+        let st = self.sig.lock();
+        let open = !(st.mask & !UNBLOCKABLE) | st.waiting;
+        let pending = st.pending.set() | self.group.pending.lock().set();
+        pending & open != 0
+    }
+
+    /// Queues a signal for this thread and wakes it.
+    pub fn send(&self, info: SigInfo) {
+        self.sig.lock().pending.push(info);
+        self.interrupt();
+    }
+}
+
+/// A process: the threads that share signal dispositions and pending
+/// process-directed signals.
+pub struct ThreadGroup {
+    /// Process id (the leader's tid).
+    pub pid: i32,
+    /// Signal dispositions.
+    pub actions: Mutex<[SigAction; NSIG]>,
+    /// Signals sent to the process.
+    pub pending: Mutex<SigQueue>,
+    /// Live threads.
+    pub threads: Mutex<Vec<Arc<TaskHandle>>>,
+    /// Set once the whole process is ending, with how.
+    pub exiting: Mutex<Option<ExitStatus>>,
+    /// Process group.
+    pub pgid: AtomicI32,
+    /// Session.
+    pub sid: AtomicI32,
+}
+
+impl ThreadGroup {
+    /// A new process with `actions` inherited from its parent.
+    pub fn new(pid: i32, actions: [SigAction; NSIG], pgid: i32, sid: i32) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            pid,
+            actions: Mutex::new(actions),
+            pending: Mutex::new(SigQueue::default()),
+            threads: Mutex::new(Vec::new()),
+            exiting: Mutex::new(None),
+            pgid: AtomicI32::new(pgid),
+            sid: AtomicI32::new(sid),
+        })
+    }
+
+    /// Queues a process-directed signal and wakes a thread that can take it.
+    pub fn send(&self, info: SigInfo) {
+        let sig = info.signo();
+        self.pending.lock().push(info);
+        let threads = self.threads.lock().clone();
+        let target = threads
+            .iter()
+            .find(|t| {
+                let st = t.sig.lock();
+                (st.mask & !UNBLOCKABLE) & bit(sig) == 0 || st.waiting & bit(sig) != 0
+            })
+            .or(threads.first());
+        if sig == libc::SIGKILL {
+            for t in &threads {
+                t.interrupt();
+            }
+        } else if let Some(t) = target {
+            t.interrupt();
+        }
+    }
+
+    /// Starts ending the whole process with `status` (first caller wins)
+    /// and tells every thread to stop.
+    pub fn exit_all(&self, status: ExitStatus) {
+        {
+            let mut e = self.exiting.lock();
+            if e.is_none() {
+                *e = Some(status);
+            }
+        }
+        for t in self.threads.lock().iter() {
+            t.killed.store(true, Ordering::SeqCst);
+            t.interrupt();
+        }
+    }
+}
