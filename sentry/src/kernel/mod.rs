@@ -1,6 +1,7 @@
 //! The kernel: the sandbox-wide state and tasks (application threads).
 
 pub mod futex;
+pub mod itimer;
 pub mod proctable;
 pub mod signal;
 pub mod task;

@@ -107,6 +107,8 @@ pub struct ThreadGroup {
     pub pgid: AtomicI32,
     /// Session.
     pub sid: AtomicI32,
+    /// ITIMER_REAL (alarm).
+    pub real_timer: super::itimer::RealTimer,
 }
 
 impl ThreadGroup {
@@ -120,6 +122,7 @@ impl ThreadGroup {
             exiting: Mutex::new(None),
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
+            real_timer: Default::default(),
         })
     }
 

@@ -875,6 +875,7 @@ plain!(
     [i32; 2],
     libc::timespec,
     libc::timeval,
+    [libc::timeval; 2],
     libc::iovec,
     libc::stat,
     libc::statx,

@@ -70,6 +70,9 @@ table! {
     33 => fs::dup2, Full;
     34 => signal::pause, Full;
     35 => time::nanosleep, Partial("not interruptible by signals");
+    36 => time::getitimer, Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire");
+    37 => time::alarm, Full;
+    38 => time::setitimer, Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire");
     39 => info::getpid, Full;
     62 => signal::kill, Full;
     56 => process::clone, Partial("new processes get a copy of memory even with CLONE_VM; threads always share cwd");

@@ -278,7 +278,8 @@ fn block_until_signal(_t: &Task, deadline: Option<Instant>) -> Result<bool, Errn
 }
 
 pub fn pause(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    block_until_signal(t, None)?;
+    // Returns only when interrupted; never restarted under a handler.
+    let _ = block_until_signal(t, None);
     Err(Errno::ERESTARTNOHAND)
 }
 

@@ -129,3 +129,67 @@ pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     let ts = read_timespec(t, a[2])?;
     sleep(t, host, flags & libc::TIMER_ABSTIME != 0, &ts, a[3])
 }
+
+fn to_timeval(d: Duration) -> libc::timeval {
+    libc::timeval {
+        tv_sec: d.as_secs() as i64,
+        tv_usec: d.subsec_micros() as i64,
+    }
+}
+
+fn from_timeval(tv: &libc::timeval) -> Result<Duration, Errno> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
+}
+
+pub fn alarm(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let group = t.group().clone();
+    let (left, _) = group.real_timer.set(
+        &group,
+        Duration::from_secs(a[0] as u32 as u64),
+        Duration::ZERO,
+    );
+    // Round up: a pending alarm never reports 0 seconds left.
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() >= 500_000_000);
+    Ok(if left.is_zero() { 0 } else { secs.max(1) })
+}
+
+pub fn getitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (left, iv) = match a[0] as i32 {
+        libc::ITIMER_REAL => t.group().real_timer.get(),
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => (Duration::ZERO, Duration::ZERO),
+        _ => return Err(Errno::EINVAL),
+    };
+    t.mm.write_obj(a[1], &[to_timeval(iv), to_timeval(left)])?;
+    Ok(0)
+}
+
+pub fn setitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let which = a[0] as i32;
+    let new: Option<[libc::timeval; 2]> = if a[1] != 0 {
+        Some(t.mm.read_obj(a[1])?)
+    } else {
+        None
+    };
+    let (iv, val) = match &new {
+        Some(v) => (from_timeval(&v[0])?, from_timeval(&v[1])?),
+        None => (Duration::ZERO, Duration::ZERO),
+    };
+    let (old_left, old_iv) = match which {
+        libc::ITIMER_REAL => {
+            let group = t.group().clone();
+            group.real_timer.set(&group, val, iv)
+        }
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
+            log::debug!("setitimer: CPU-time timers are not implemented");
+            (Duration::ZERO, Duration::ZERO)
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    if a[2] != 0 {
+        t.mm.write_obj(a[2], &[to_timeval(old_iv), to_timeval(old_left)])?;
+    }
+    Ok(0)
+}
