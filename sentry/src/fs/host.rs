@@ -109,6 +109,19 @@ impl FileOps for HostFile {
         !self.stream
     }
 
+    fn poll(&self) -> u32 {
+        let mut pfd = libc::pollfd {
+            fd: self.raw(),
+            events: libc::POLLIN | libc::POLLOUT | libc::POLLPRI,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no waiting.
+        if unsafe { libc::poll(&mut pfd, 1, 0) } < 0 {
+            return 0;
+        }
+        pfd.revents as u32
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         // SAFETY: zeroed stat is valid; fstat fills it.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };

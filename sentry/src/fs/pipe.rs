@@ -180,6 +180,26 @@ impl FileOps for PipeEnd {
         false
     }
 
+    fn poll(&self) -> u32 {
+        let st = self.pipe.state.lock();
+        let mut ev = 0;
+        if self.write {
+            if st.readers == 0 {
+                ev |= libc::POLLERR;
+            } else if PIPE_SIZE - st.buf.len() >= PIPE_BUF {
+                ev |= libc::POLLOUT | libc::POLLWRNORM;
+            }
+        } else {
+            if !st.buf.is_empty() {
+                ev |= libc::POLLIN | libc::POLLRDNORM;
+            }
+            if st.writers == 0 {
+                ev |= libc::POLLHUP;
+            }
+        }
+        ev as u32
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         let mut s = self.pipe.stat;
         s.size = self.pipe.state.lock().buf.len() as i64;

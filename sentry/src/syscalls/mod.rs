@@ -5,6 +5,7 @@ mod fs;
 mod futex;
 mod info;
 mod mm;
+mod poll;
 mod process;
 mod signal;
 mod time;
@@ -47,6 +48,7 @@ table! {
     4 => fs::stat, Full;
     5 => fs::fstat, Full;
     6 => fs::lstat, Full;
+    7 => poll::poll, Partial("readiness is re-checked every few milliseconds");
     8 => fs::lseek, Full;
     9 => mm::mmap, Partial("MAP_SHARED file mappings are private copies");
     10 => mm::mprotect, Full;
@@ -62,6 +64,7 @@ table! {
     20 => fs::writev, Full;
     21 => fs::access, Full;
     22 => fs::pipe, Full;
+    23 => poll::select, Partial("readiness is re-checked every few milliseconds");
     24 => process::sched_yield, Full;
     25 => mm::mremap, Partial("no MREMAP_DONTUNMAP");
     26 => mm::msync, Partial("no write-back of shared file mappings");
@@ -164,6 +167,8 @@ table! {
     267 => fs::readlinkat, Full;
     268 => fs::fchmodat, Full;
     269 => fs::faccessat, Full;
+    270 => poll::pselect6, Partial("readiness is re-checked every few milliseconds");
+    271 => poll::ppoll, Partial("readiness is re-checked every few milliseconds");
     234 => signal::tgkill, Full;
     247 => process::waitid, Partial("exited children only");
     273 => process::set_robust_list, Full;

@@ -42,6 +42,11 @@ pub trait FileOps: Send + Sync {
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// The poll events (POLLIN, POLLOUT, POLLHUP...) that are ready now.
+    /// Regular files are always ready.
+    fn poll(&self) -> u32 {
+        (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u32
+    }
     /// Whether mmap of this file is allowed.
     fn mappable(&self) -> bool {
         false
