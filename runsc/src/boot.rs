@@ -158,15 +158,7 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
             envp: spec.env.clone(),
             cwd: spec.cwd.clone(),
             fds,
-            creds: Creds {
-                uid: spec.uid,
-                euid: spec.uid,
-                suid: spec.uid,
-                gid: spec.gid,
-                egid: spec.gid,
-                sgid: spec.gid,
-                groups: spec.groups.clone(),
-            },
+            creds: Creds::new(spec.uid, spec.gid, spec.groups.clone()),
             umask: spec.umask,
         },
     };

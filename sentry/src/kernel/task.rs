@@ -55,6 +55,32 @@ pub struct Creds {
     pub egid: u32,
     pub sgid: u32,
     pub groups: Vec<u32>,
+    pub caps_effective: u64,
+    pub caps_permitted: u64,
+    pub caps_inheritable: u64,
+}
+
+impl Creds {
+    /// Ids `uid`/`gid` with the capabilities Linux gives them (all for root).
+    pub fn new(uid: u32, gid: u32, groups: Vec<u32>) -> Creds {
+        let caps = if uid == 0 {
+            crate::syscalls::ALL_CAPS
+        } else {
+            0
+        };
+        Creds {
+            uid,
+            euid: uid,
+            suid: uid,
+            gid,
+            egid: gid,
+            sgid: gid,
+            groups,
+            caps_effective: caps,
+            caps_permitted: caps,
+            caps_inheritable: 0,
+        }
+    }
 }
 
 /// Number of resource limits (RLIMIT_NLIMITS).

@@ -1,6 +1,7 @@
 //! The amd64 system call table. Handlers are thin: they decode arguments,
 //! call into the subsystem and encode the result.
 
+mod creds;
 mod fs;
 mod futex;
 mod info;
@@ -13,6 +14,7 @@ mod time;
 use crate::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
 use crate::strace;
+pub use creds::ALL_CAPS;
 
 /// A syscall handler.
 pub type Handler = fn(&mut Task, [u64; 6]) -> SysResult;
@@ -114,15 +116,26 @@ table! {
     104 => info::getgid, Full;
     107 => info::geteuid, Full;
     108 => info::getegid, Full;
+    105 => creds::setuid, Full;
+    106 => creds::setgid, Full;
     110 => info::getppid, Full;
     109 => process::setpgid, Full;
     111 => process::getpgrp, Full;
     112 => process::setsid, Full;
+    113 => creds::setreuid, Full;
+    114 => creds::setregid, Full;
     115 => info::getgroups, Full;
+    116 => creds::setgroups, Full;
+    117 => creds::setresuid, Full;
     118 => info::getresuid, Full;
+    119 => creds::setresgid, Full;
     120 => info::getresgid, Full;
     121 => process::getpgid, Full;
+    122 => creds::setfsuid, Partial("the filesystem ids follow the effective ids");
+    123 => creds::setfsgid, Partial("the filesystem ids follow the effective ids");
     124 => process::getsid, Full;
+    125 => creds::capget, Full;
+    126 => creds::capset, Partial("capabilities are recorded; permission checks use the effective uid");
     127 => signal::rt_sigpending, Full;
     128 => signal::rt_sigtimedwait, Full;
     129 => signal::rt_sigqueueinfo, Full;
