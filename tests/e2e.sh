@@ -68,6 +68,48 @@ rm -f "$marker"
 out=$(timeout 60 "$RUNSC" --strace do /bin/true 2>&1 >/dev/null)
 echo "$out" | grep -qE '^\[ *1\] exit_group\(0\)' && ok strace_lines || bad strace_lines "$(echo "$out" | tail -3)"
 
+# Processes, threads and signals.
+same busybox_pipeline_and_jobs busybox sh -c 'seq 1 20000 | sort -rn | head -3; (sleep 0.2; echo late) & wait; echo done'
+status kill_self_9 137 /bin/sh -c 'kill -9 $$'
+same python3_processes_threads_signals /usr/bin/python3 -c '
+import subprocess, threading, signal, os, time
+print(subprocess.run(["ls", "/"], capture_output=True).stdout.decode().split())
+lock = threading.Lock(); cond = threading.Condition(lock); total = [0]; done = [0]
+def work():
+    for i in range(1000):
+        with lock: total[0] += 1
+    with cond:
+        done[0] += 1; cond.notify_all()
+ts = [threading.Thread(target=work) for i in range(8)]
+[t.start() for t in ts]
+with cond:
+    while done[0] < 8: cond.wait()
+[t.join() for t in ts]
+print("threads", total[0])
+got = []
+signal.signal(signal.SIGALRM, lambda s, f: got.append(s))
+signal.alarm(1); time.sleep(2); print("alarm", got)
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print("waitpid", os.waitpid(pid, 0)[1] >> 8)'
+
+mkdir -p "$tmp/cproj"
+for i in 1 2 3; do printf 'int f%d(void){return %d;}\n' $i $i >"$tmp/cproj/f$i.c"; done
+printf '#include <stdio.h>\nint f1(void);int f2(void);int f3(void);\nint main(){printf("sum %%d\\n",f1()+f2()+f3());return 0;}\n' >"$tmp/cproj/main.c"
+printf 'prog: main.o f1.o f2.o f3.o\n\t$(CC) -o $@ $^\n%%.o: %%.c\n\t$(CC) -O2 -c $< -o $@\n' >"$tmp/cproj/Makefile"
+out=$(timeout 120 "$RUNSC" --platform="$PLATFORM" do sh -c "cd $tmp/cproj && make -s -j2 && ./prog && gcc -O2 -o /tmp/hello-e2e main.c f1.c f2.c f3.c && /tmp/hello-e2e" 2>&1)
+if [ "$out" = $'sum 6\nsum 6' ] && [ ! -e "$tmp/cproj/prog" ] && [ ! -e /tmp/hello-e2e ]; then ok gcc_make_in_sandbox
+else bad gcc_make_in_sandbox "$out"; fi
+
+rt_target="$PWD/target/rust-threads"
+if CARGO_TARGET_DIR="$rt_target" RUSTFLAGS="-C target-feature=+crt-static" \
+  cargo build -q --release --manifest-path tests/rust-threads/Cargo.toml 2>"$tmp/cargo.err"; then
+  same rust_static_threads "$rt_target/release/rust-threads"
+else
+  bad rust_static_threads "build failed: $(tail -3 "$tmp/cargo.err")"
+fi
+
 # runsc run: an OCI bundle with a busybox rootfs (read-only), a read-write
 # bind mount and a tmpfs.
 bundle="$tmp/bundle"

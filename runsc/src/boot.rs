@@ -106,6 +106,8 @@ fn fs_source(fs: &FsSpec) -> FsSource {
         }
         FsSpec::Tmpfs { mode } => FsSource::Tmpfs { mode },
         FsSpec::Dev => FsSource::Dev,
+        FsSpec::Proc => FsSource::Proc,
+        FsSpec::Sys => FsSource::Sys,
     }
 }
 

@@ -5,7 +5,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::cli::{DoArgs, Global};
 use crate::sandbox::{launch, GoferMount};
-use crate::spec::{FsSpec, MountSpec, SandboxSpec};
+use crate::spec::{system_mounts, FsSpec, SandboxSpec};
 
 pub fn run(g: &Global, args: DoArgs) -> anyhow::Result<i32> {
     let cwd = match args.cwd {
@@ -37,10 +37,7 @@ pub fn run(g: &Global, args: DoArgs) -> anyhow::Result<i32> {
             readonly: true,
             overlay: true,
         },
-        mounts: vec![MountSpec {
-            dest: b"/dev".to_vec(),
-            fs: FsSpec::Dev,
-        }],
+        mounts: system_mounts(),
         platform: g.platform,
         strace: g.strace,
     };

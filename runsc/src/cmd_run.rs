@@ -9,7 +9,7 @@ use oci_spec::runtime::Spec;
 
 use crate::cli::{Global, RunArgs};
 use crate::sandbox::{launch, GoferMount};
-use crate::spec::{FsSpec, MountSpec, SandboxSpec};
+use crate::spec::{system_mounts, FsSpec, MountSpec, SandboxSpec};
 
 fn tmpfs_mode(options: &[String]) -> u32 {
     options
@@ -44,10 +44,7 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
         host_path: root_path,
         readonly: readonly || args.overlay,
     }];
-    let mut mounts = vec![MountSpec {
-        dest: b"/dev".to_vec(),
-        fs: FsSpec::Dev,
-    }];
+    let mut mounts = system_mounts();
     for m in spec.mounts().clone().unwrap_or_default() {
         let opts = m.options().clone().unwrap_or_default();
         let kind = m.typ().clone().unwrap_or_default();
@@ -80,8 +77,8 @@ pub fn run(g: &Global, args: RunArgs) -> anyhow::Result<i32> {
                     mode: tmpfs_mode(&opts),
                 },
             });
-        } else if dest == b"/dev" {
-            // The sandbox always has its own /dev.
+        } else if system_mounts().iter().any(|m| m.dest == dest) {
+            // The sandbox always has its own /dev, /proc and /sys.
         } else {
             log::debug!(
                 "mount type {kind:?} at {:?} not supported yet; skipped",

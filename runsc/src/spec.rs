@@ -27,6 +27,26 @@ pub enum FsSpec {
     },
     /// The sandbox's own /dev.
     Dev,
+    /// The sandbox's /proc.
+    Proc,
+    /// The sandbox's /sys.
+    Sys,
+}
+
+/// The mounts every sandbox gets: its own /dev, /proc and /sys, so that
+/// nothing of the host's shows through.
+pub fn system_mounts() -> Vec<MountSpec> {
+    [
+        (&b"/dev"[..], FsSpec::Dev),
+        (b"/proc", FsSpec::Proc),
+        (b"/sys", FsSpec::Sys),
+    ]
+    .into_iter()
+    .map(|(d, fs)| MountSpec {
+        dest: d.to_vec(),
+        fs,
+    })
+    .collect()
 }
 
 /// A mount in the sandbox.

@@ -20,6 +20,7 @@ use platform::Platform;
 use crate::errno::Errno;
 use crate::fs::gofer::GoferFs;
 use crate::fs::overlay::OverlayInode;
+use crate::fs::proc::{ProcFs, ProcInode};
 use crate::fs::tmpfs::TmpfsInode;
 pub use crate::kernel::task::{Creds, ExitStatus, InitProcess, StartError};
 pub use crate::kernel::KernelConfig;
@@ -46,6 +47,10 @@ pub enum FsSource {
     },
     /// The sandbox's own /dev (null, zero, full, random, urandom).
     Dev,
+    /// The sandbox's /proc.
+    Proc,
+    /// A /sys with what libc and runtimes read (cpu counts).
+    Sys,
 }
 
 /// One mount of the sandbox.
@@ -79,7 +84,26 @@ pub enum BootError {
     Start(#[from] StartError),
 }
 
-fn make_fs(source: FsSource) -> Result<Arc<dyn Inode>, Errno> {
+/// The minimal /sys: online, possible and present CPU lists.
+fn make_sys() -> Result<Arc<dyn Inode>, Errno> {
+    let root = TmpfsInode::new_root(0o555);
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let list = if n == 1 {
+        "0\n".to_string()
+    } else {
+        format!("0-{}\n", n - 1)
+    };
+    let cpu = root
+        .create_dir(b"devices", 0o755)?
+        .create_dir(b"system", 0o755)?
+        .create_dir(b"cpu", 0o755)?;
+    for f in [&b"online"[..], b"possible", b"present"] {
+        cpu.create_file(f, 0o444, list.clone().into_bytes())?;
+    }
+    Ok(root)
+}
+
+fn make_fs(source: FsSource, proc: &Arc<ProcFs>) -> Result<Arc<dyn Inode>, Errno> {
     Ok(match source {
         FsSource::Gofer {
             client,
@@ -95,11 +119,18 @@ fn make_fs(source: FsSource) -> Result<Arc<dyn Inode>, Errno> {
         }
         FsSource::Tmpfs { mode } => TmpfsInode::new_root(mode),
         FsSource::Dev => crate::fs::dev::DevDir::new(),
+        FsSource::Proc => ProcInode::root(proc.clone()),
+        FsSource::Sys => make_sys()?,
     })
 }
 
 /// Mounts `source` at `dest`, creating the mount point if needed.
-fn mount_at(root: &Arc<Dentry>, dest: &[u8], source: FsSource) -> Result<(), Errno> {
+fn mount_at(
+    root: &Arc<Dentry>,
+    dest: &[u8],
+    source: FsSource,
+    proc: &Arc<ProcFs>,
+) -> Result<(), Errno> {
     let walker = Walker { root, start: root };
     let target = match walker.walk(dest, true) {
         Ok(d) => d,
@@ -121,7 +152,7 @@ fn mount_at(root: &Arc<Dentry>, dest: &[u8], source: FsSource) -> Result<(), Err
         }
         Err(e) => return Err(e),
     };
-    target.mount(make_fs(source)?);
+    target.mount(make_fs(source, proc)?);
     Ok(())
 }
 
@@ -132,13 +163,15 @@ pub fn boot(
     mf: Arc<MemoryFile>,
     spec: BootSpec,
 ) -> Result<ExitStatus, BootError> {
-    let root_inode = make_fs(spec.root).map_err(|e| BootError::Mount("/".into(), e))?;
+    let proc = ProcFs::new();
+    let root_inode = make_fs(spec.root, &proc).map_err(|e| BootError::Mount("/".into(), e))?;
     let root = Dentry::new_root(root_inode);
     for m in spec.mounts {
         let name = String::from_utf8_lossy(&m.dest).into_owned();
-        mount_at(&root, &m.dest, m.source).map_err(|e| BootError::Mount(name, e))?;
+        mount_at(&root, &m.dest, m.source, &proc).map_err(|e| BootError::Mount(name, e))?;
     }
     let kernel = Kernel::new(platform, mf, root, spec.kernel);
+    proc.attach(&kernel);
     let task = Task::start(kernel.clone(), spec.init)?;
     let pid = task.pid;
     task.run();

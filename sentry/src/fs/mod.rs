@@ -5,4 +5,5 @@ pub mod gofer;
 pub mod host;
 pub mod overlay;
 pub mod pipe;
+pub mod proc;
 pub mod tmpfs;

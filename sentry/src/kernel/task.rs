@@ -219,6 +219,11 @@ impl Task {
         let name = String::from_utf8_lossy(&prog).into_owned();
         let path = find_program(&root, &cwd, &prog, &init.envp)
             .map_err(|e| StartError::Exec(name.clone(), e))?;
+        let cmdline = init
+            .argv
+            .iter()
+            .flat_map(|a| a.iter().copied().chain([0]))
+            .collect();
         let image = loader::load(
             &mm,
             ExecArgs {
@@ -243,7 +248,8 @@ impl Task {
         let group = ThreadGroup::new(pid, [SigAction::default(); signal::NSIG], pid, pid);
         let handle = TaskHandle::new(pid, group.clone(), ctx.interrupter(), 0);
         register(&kernel, &group, &handle);
-        Ok(Task {
+        group.info.lock().cmdline = cmdline;
+        let task = Task {
             kernel,
             ctx,
             regs: image.regs,
@@ -266,7 +272,9 @@ impl Task {
             comm: image.comm,
             exit: None,
             regs_replaced: false,
-        })
+        };
+        task.publish_info();
+        Ok(task)
     }
 
     /// A path walker from the task's root and cwd.
@@ -280,6 +288,15 @@ impl Task {
     /// The process.
     pub fn group(&self) -> &Arc<ThreadGroup> {
         &self.handle.group
+    }
+
+    /// Publishes what /proc shows of this process.
+    pub fn publish_info(&self) {
+        let mut info = self.group().info.lock();
+        info.exe = Some(self.exe.clone());
+        info.cwd = Some(self.cwd.clone());
+        info.fds = Some(self.fds.clone());
+        info.comm = self.comm.clone();
     }
 
     /// The blocked signals.
@@ -494,6 +511,7 @@ impl Task {
         let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
         let actions = *self.group().actions.lock();
+        let cmdline = self.group().info.lock().cmdline.clone();
         let (pgid, sid) = (
             self.group().pgid.load(Ordering::Relaxed),
             self.group().sid.load(Ordering::Relaxed),
@@ -502,6 +520,7 @@ impl Task {
             .name(format!("task-{pid}"))
             .spawn(move || {
                 let group = ThreadGroup::new(pid, actions, pgid, sid);
+                group.info.lock().cmdline = cmdline;
                 let made = (|| {
                     let asp = kernel
                         .platform
@@ -622,8 +641,9 @@ impl Task {
                 .map_err(platform_errno)?;
         }
         let handle = TaskHandle::new(tid, group.clone(), ctx.interrupter(), p.mask);
+        let new_process = group.threads.lock().is_empty();
         register(&kernel, &group, &handle);
-        Ok(Task {
+        let task = Task {
             kernel,
             ctx,
             regs: p.regs,
@@ -646,7 +666,11 @@ impl Task {
             comm: p.comm,
             exit: None,
             regs_replaced: false,
-        })
+        };
+        if new_process {
+            task.publish_info();
+        }
+        Ok(task)
     }
 
     /// Replaces the program (execve). On failure the task is unchanged.
@@ -656,6 +680,10 @@ impl Task {
         argv: Vec<Vec<u8>>,
         envp: Vec<Vec<u8>>,
     ) -> Result<(), Errno> {
+        let cmdline: Vec<u8> = argv
+            .iter()
+            .flat_map(|a| a.iter().copied().chain([0]))
+            .collect();
         if self.group().threads.lock().len() > 1 {
             // Other threads would keep running in the old image.
             log::debug!("execve from a multi-threaded process is not supported yet");
@@ -697,6 +725,8 @@ impl Task {
         self.altstack = AltStack::DISABLED;
         self.clear_child_tid = 0;
         self.robust_list = (0, 0);
+        self.group().info.lock().cmdline = cmdline;
+        self.publish_info();
         Ok(())
     }
 }

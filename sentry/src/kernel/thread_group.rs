@@ -11,6 +11,21 @@ use super::signal::{bit, SigAction, SigInfo, SigQueue, NSIG, UNBLOCKABLE};
 use super::task::ExitStatus;
 use super::wait::Kicker;
 
+/// What /proc shows of a process.
+#[derive(Default)]
+pub struct ProcessInfo {
+    /// The executable.
+    pub exe: Option<Arc<crate::vfs::Dentry>>,
+    /// The working directory.
+    pub cwd: Option<Arc<crate::vfs::Dentry>>,
+    /// The open files.
+    pub fds: Option<crate::vfs::SharedFds>,
+    /// The command name.
+    pub comm: Vec<u8>,
+    /// argv, NUL-separated.
+    pub cmdline: Vec<u8>,
+}
+
 /// Per-thread signal state.
 #[derive(Default)]
 pub struct ThreadSignals {
@@ -109,6 +124,8 @@ pub struct ThreadGroup {
     pub sid: AtomicI32,
     /// ITIMER_REAL (alarm).
     pub real_timer: super::itimer::RealTimer,
+    /// What /proc shows.
+    pub info: Mutex<ProcessInfo>,
 }
 
 impl ThreadGroup {
@@ -123,6 +140,7 @@ impl ThreadGroup {
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
+            info: Mutex::new(ProcessInfo::default()),
         })
     }
 

@@ -724,6 +724,7 @@ fn set_cwd(t: &mut Task, d: Arc<Dentry>) -> SysResult {
         return Err(Errno::EACCES);
     }
     t.cwd = d;
+    t.publish_info();
     Ok(0)
 }
 

@@ -15,6 +15,7 @@ use crate::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
 use crate::strace;
 pub use creds::ALL_CAPS;
+pub use info::{RELEASE, VERSION};
 
 /// A syscall handler.
 pub type Handler = fn(&mut Task, [u64; 6]) -> SysResult;

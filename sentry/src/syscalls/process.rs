@@ -138,6 +138,7 @@ pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
                 name.truncate(i);
             }
             t.comm = name;
+            t.publish_info();
             Ok(0)
         }
         libc::PR_GET_NAME => {

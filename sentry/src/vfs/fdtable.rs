@@ -106,6 +106,15 @@ impl FdTable {
         }
     }
 
+    /// Every open fd with its file, in order.
+    pub fn list(&self) -> Vec<(i32, Arc<File>)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone())))
+            .collect()
+    }
+
     /// Removes every fd marked close-on-exec and returns their files, so
     /// the caller can drop them outside any lock.
     pub fn take_cloexec(&mut self) -> Vec<Arc<File>> {

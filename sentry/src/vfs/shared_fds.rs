@@ -57,6 +57,11 @@ impl SharedFds {
         self.0.lock().set_cloexec(fd, on)
     }
 
+    /// See [`FdTable::list`].
+    pub fn list(&self) -> Vec<(i32, Arc<File>)> {
+        self.0.lock().list()
+    }
+
     /// See [`FdTable::close_on_exec`].
     pub fn close_on_exec(&self) {
         let closed = self.0.lock().take_cloexec();

@@ -1,0 +1,416 @@
+//! A minimal procfs: `self`, per-process directories (exe, cwd, root, fd/,
+//! cmdline, comm, stat, status, maps) and a few system files. The host's
+//! /proc is never visible in the sandbox.
+
+use std::any::Any;
+use std::sync::{Arc, OnceLock, Weak};
+
+use super::tmpfs::new_dev;
+use crate::errno::Errno;
+use crate::kernel::Kernel;
+use crate::vfs::{DirEntry, FileOps, Inode, Stat, Timespec};
+
+/// The procfs instance; the kernel is attached once it exists.
+pub struct ProcFs {
+    kernel: OnceLock<Weak<Kernel>>,
+    dev: u64,
+    created: Timespec,
+}
+
+impl ProcFs {
+    /// A new procfs; returns its root directory.
+    pub fn new() -> Arc<ProcFs> {
+        Arc::new(ProcFs {
+            kernel: OnceLock::new(),
+            dev: new_dev(),
+            created: Timespec::now(),
+        })
+    }
+
+    /// Connects the procfs to the kernel whose processes it shows.
+    pub fn attach(&self, kernel: &Arc<Kernel>) {
+        let _ = self.kernel.set(Arc::downgrade(kernel));
+    }
+
+    fn kernel(&self) -> Result<Arc<Kernel>, Errno> {
+        self.kernel
+            .get()
+            .and_then(|k| k.upgrade())
+            .ok_or(Errno::ENOENT)
+    }
+
+    fn stat(&self, ino: u64, mode: u32) -> Stat {
+        Stat {
+            dev: self.dev,
+            ino,
+            mode,
+            nlink: if mode & libc::S_IFMT == libc::S_IFDIR {
+                2
+            } else {
+                1
+            },
+            blksize: 4096,
+            atime: self.created,
+            mtime: self.created,
+            ctime: self.created,
+            ..Stat::default()
+        }
+    }
+}
+
+/// The pid of the calling task's process.
+fn current_pid() -> i32 {
+    crate::kernel::wait::current().map_or(1, |t| t.group.pid)
+}
+
+/// Every node of the procfs.
+#[derive(Clone)]
+enum Node {
+    Root,
+    Pid(i32),
+    Fds(i32),
+    /// A symlink whose target is computed on each readlink.
+    Link(LinkKind),
+    /// A file whose content is computed on each open.
+    File(FileKind),
+}
+
+#[derive(Clone)]
+enum LinkKind {
+    SelfPid,
+    ThreadSelf,
+    Exe(i32),
+    Cwd(i32),
+    Root,
+    Fd(i32, i32),
+}
+
+#[derive(Clone, Copy)]
+enum FileKind {
+    Cmdline(i32),
+    Comm(i32),
+    Stat(i32),
+    Status(i32),
+    Environ,
+    CpuInfo,
+    MemInfo,
+    Uptime,
+    Version,
+    LoadAvg,
+    Filesystems,
+    Mounts,
+}
+
+const PID_ENTRIES: [&str; 11] = [
+    "cmdline", "comm", "cwd", "environ", "exe", "fd", "mounts", "root", "stat", "status", "task",
+];
+const ROOT_FILES: [&str; 8] = [
+    "cpuinfo",
+    "filesystems",
+    "loadavg",
+    "meminfo",
+    "mounts",
+    "self",
+    "thread-self",
+    "uptime",
+];
+
+/// An inode of the procfs.
+pub struct ProcInode {
+    fs: Arc<ProcFs>,
+    node: Node,
+}
+
+impl ProcInode {
+    /// The root directory of `fs`.
+    pub fn root(fs: Arc<ProcFs>) -> Arc<ProcInode> {
+        Arc::new(ProcInode {
+            fs,
+            node: Node::Root,
+        })
+    }
+
+    fn child(&self, node: Node) -> Arc<dyn Inode> {
+        Arc::new(ProcInode {
+            fs: self.fs.clone(),
+            node,
+        })
+    }
+
+    fn ino(&self) -> u64 {
+        match &self.node {
+            Node::Root => 1,
+            Node::Pid(p) => (*p as u64) << 8,
+            Node::Fds(p) => ((*p as u64) << 8) | 1,
+            Node::Link(_) | Node::File(_) => 2,
+        }
+    }
+
+    fn process_exists(&self, pid: i32) -> Result<(), Errno> {
+        if self.fs.kernel()?.groups.lock().contains_key(&pid) {
+            Ok(())
+        } else {
+            Err(Errno::ENOENT)
+        }
+    }
+
+    fn info<T>(
+        &self,
+        pid: i32,
+        f: impl FnOnce(&crate::kernel::thread_group::ProcessInfo) -> T,
+    ) -> Result<T, Errno> {
+        let group = self
+            .fs
+            .kernel()?
+            .groups
+            .lock()
+            .get(&pid)
+            .cloned()
+            .ok_or(Errno::ENOENT)?;
+        let info = group.info.lock();
+        Ok(f(&info))
+    }
+
+    fn link_target(&self, kind: &LinkKind) -> Result<Vec<u8>, Errno> {
+        Ok(match kind {
+            LinkKind::SelfPid => current_pid().to_string().into_bytes(),
+            LinkKind::ThreadSelf => {
+                let tid = crate::kernel::wait::current().map_or(1, |t| t.tid);
+                format!("{}/task/{tid}", current_pid()).into_bytes()
+            }
+            LinkKind::Exe(p) => self
+                .info(*p, |i| i.exe.as_ref().map(|d| d.path()))?
+                .ok_or(Errno::ENOENT)?,
+            LinkKind::Cwd(p) => self
+                .info(*p, |i| i.cwd.as_ref().map(|d| d.path()))?
+                .ok_or(Errno::ENOENT)?,
+            LinkKind::Root => b"/".to_vec(),
+            LinkKind::Fd(p, fd) => {
+                let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
+                let f = fds.get(*fd).map_err(|_| Errno::ENOENT)?;
+                match &f.dentry {
+                    Some(d) => d.path(),
+                    None => {
+                        let st = f.ops.stat()?;
+                        match st.file_type() {
+                            libc::S_IFIFO => format!("pipe:[{}]", st.ino).into_bytes(),
+                            _ => format!("anon_inode:[{}]", st.ino).into_bytes(),
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn content(&self, kind: FileKind) -> Result<Vec<u8>, Errno> {
+        let host = |path: &str| std::fs::read(path).unwrap_or_default();
+        Ok(match kind {
+            FileKind::Cmdline(p) => self.info(p, |i| i.cmdline.clone())?,
+            FileKind::Comm(p) => {
+                let mut c = self.info(p, |i| i.comm.clone())?;
+                c.push(b'\n');
+                c
+            }
+            FileKind::Stat(p) => {
+                let comm = self.info(p, |i| String::from_utf8_lossy(&i.comm).into_owned())?;
+                let ppid = self.fs.kernel()?.procs.parent(p);
+                let mut s = format!("{p} ({comm}) R {ppid} {p} {p} 0 -1 4194560");
+                for _ in 0..44 {
+                    s.push_str(" 0");
+                }
+                s.push('\n');
+                s.into_bytes()
+            }
+            FileKind::Status(p) => {
+                let comm = self.info(p, |i| String::from_utf8_lossy(&i.comm).into_owned())?;
+                let k = self.fs.kernel()?;
+                let ppid = k.procs.parent(p);
+                let threads = k
+                    .groups
+                    .lock()
+                    .get(&p)
+                    .map_or(1, |g| g.threads.lock().len());
+                format!(
+                    "Name:\t{comm}\nState:\tR (running)\nTgid:\t{p}\nPid:\t{p}\nPPid:\t{ppid}\n\
+                     Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{threads}\n"
+                )
+                .into_bytes()
+            }
+            FileKind::Environ => Vec::new(),
+            FileKind::CpuInfo => host("/proc/cpuinfo"),
+            FileKind::MemInfo => host("/proc/meminfo"),
+            FileKind::Uptime => {
+                let up = self.fs.kernel()?.boot.elapsed().as_secs_f64();
+                format!("{up:.2} {up:.2}\n").into_bytes()
+            }
+            FileKind::Version => format!(
+                "Linux version {} (runsc) {}\n",
+                crate::syscalls::RELEASE,
+                crate::syscalls::VERSION
+            )
+            .into_bytes(),
+            FileKind::LoadAvg => b"0.00 0.00 0.00 1/1 1\n".to_vec(),
+            FileKind::Filesystems => {
+                b"nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\toverlay\n".to_vec()
+            }
+            FileKind::Mounts => {
+                b"none / overlay rw 0 0\nproc /proc proc rw 0 0\ndev /dev devtmpfs rw 0 0\n"
+                    .to_vec()
+            }
+        })
+    }
+}
+
+impl Inode for ProcInode {
+    fn stat(&self) -> Result<Stat, Errno> {
+        let mode = match &self.node {
+            Node::Root | Node::Pid(_) | Node::Fds(_) => libc::S_IFDIR | 0o555,
+            Node::Link(_) => libc::S_IFLNK | 0o777,
+            Node::File(_) => libc::S_IFREG | 0o444,
+        };
+        Ok(self.fs.stat(self.ino(), mode))
+    }
+
+    fn open(self: Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
+        match &self.node {
+            Node::File(kind) => {
+                if flags & libc::O_ACCMODE != libc::O_RDONLY {
+                    return Err(Errno::EACCES);
+                }
+                let data = self.content(*kind)?;
+                let stat = self.stat()?;
+                Ok(Box::new(ProcFile { data, stat }))
+            }
+            Node::Link(_) => Err(Errno::ELOOP),
+            _ => Ok(Box::new(ProcDir(self))),
+        }
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let name = std::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+        let node = match &self.node {
+            Node::Root => match name {
+                "self" => Node::Link(LinkKind::SelfPid),
+                "thread-self" => Node::Link(LinkKind::ThreadSelf),
+                "cpuinfo" => Node::File(FileKind::CpuInfo),
+                "meminfo" => Node::File(FileKind::MemInfo),
+                "uptime" => Node::File(FileKind::Uptime),
+                "version" => Node::File(FileKind::Version),
+                "loadavg" => Node::File(FileKind::LoadAvg),
+                "filesystems" => Node::File(FileKind::Filesystems),
+                "mounts" => Node::File(FileKind::Mounts),
+                n => {
+                    let pid: i32 = n.parse().map_err(|_| Errno::ENOENT)?;
+                    self.process_exists(pid)?;
+                    Node::Pid(pid)
+                }
+            },
+            Node::Pid(p) => {
+                let p = *p;
+                match name {
+                    "exe" => Node::Link(LinkKind::Exe(p)),
+                    "cwd" => Node::Link(LinkKind::Cwd(p)),
+                    "root" => Node::Link(LinkKind::Root),
+                    "fd" => Node::Fds(p),
+                    "cmdline" => Node::File(FileKind::Cmdline(p)),
+                    "comm" => Node::File(FileKind::Comm(p)),
+                    "stat" => Node::File(FileKind::Stat(p)),
+                    "status" => Node::File(FileKind::Status(p)),
+                    "environ" => Node::File(FileKind::Environ),
+                    "mounts" => Node::File(FileKind::Mounts),
+                    "task" => Node::Root,
+                    _ => return Err(Errno::ENOENT),
+                }
+            }
+            Node::Fds(p) => {
+                let fd: i32 = name.parse().map_err(|_| Errno::ENOENT)?;
+                let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
+                fds.get(fd).map_err(|_| Errno::ENOENT)?;
+                Node::Link(LinkKind::Fd(*p, fd))
+            }
+            _ => return Err(Errno::ENOTDIR),
+        };
+        Ok(self.child(node))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let entry = |name: String, kind: u8| DirEntry {
+            name: name.into_bytes(),
+            ino: 2,
+            kind,
+        };
+        Ok(match &self.node {
+            Node::Root => {
+                let mut v: Vec<DirEntry> = ROOT_FILES
+                    .iter()
+                    .map(|n| entry(n.to_string(), libc::DT_REG))
+                    .collect();
+                let mut pids: Vec<i32> = self.fs.kernel()?.groups.lock().keys().copied().collect();
+                pids.sort();
+                v.extend(pids.into_iter().map(|p| entry(p.to_string(), libc::DT_DIR)));
+                v
+            }
+            Node::Pid(_) => PID_ENTRIES
+                .iter()
+                .map(|n| entry(n.to_string(), libc::DT_REG))
+                .collect(),
+            Node::Fds(p) => {
+                let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
+                fds.list()
+                    .into_iter()
+                    .map(|(fd, _)| entry(fd.to_string(), libc::DT_LNK))
+                    .collect()
+            }
+            _ => return Err(Errno::ENOTDIR),
+        })
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match &self.node {
+            Node::Link(k) => self.link_target(k),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+struct ProcDir(Arc<ProcInode>);
+
+impl FileOps for ProcDir {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.0.stat()
+    }
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.0.readdir()
+    }
+}
+
+/// A generated file, fixed when opened.
+struct ProcFile {
+    data: Vec<u8>,
+    stat: Stat,
+}
+
+impl FileOps for ProcFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let off = off as usize;
+        if off >= self.data.len() {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.data.len() - off);
+        buf[..n].copy_from_slice(&self.data[off..off + n]);
+        Ok(n)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EACCES)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.stat)
+    }
+}
