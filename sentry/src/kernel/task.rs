@@ -330,6 +330,7 @@ impl Task {
             };
             match stop {
                 Stop::Syscall => crate::syscalls::handle(&mut self),
+                Stop::Fault(i) if self.mm.handle_fault(i.addr) => {}
                 Stop::Fault(i) | Stop::Signal(i) => {
                     log::debug!(
                         "task {}: signal {} (code {}, addr {:#x}) at rip {:#x}",
@@ -527,7 +528,13 @@ impl Task {
                         .new_address_space()
                         .map_err(platform_errno)?;
                     let (lo, hi) = kernel.platform.address_range();
-                    let mm = Arc::new(MemoryManager::from_snapshot(asp, lo, hi, snap)?);
+                    let mm = Arc::new(MemoryManager::from_snapshot(
+                        kernel.mf.clone(),
+                        asp,
+                        lo,
+                        hi,
+                        snap,
+                    )?);
                     Task::from_proto(kernel.clone(), pid, group.clone(), mm, proto)
                 })();
                 match made {

@@ -94,8 +94,9 @@ impl MemoryFile {
         Ok(off)
     }
 
-    /// Returns a range to the allocator and releases its pages to the host.
-    pub fn release(&self, off: u64, len: u64) {
+    /// Gives the pages of `[off, off + len)` back to the host; they read as
+    /// zero afterwards. The range stays allocated.
+    pub fn punch(&self, off: u64, len: u64) {
         if len == 0 {
             return;
         }
@@ -108,6 +109,14 @@ impl MemoryFile {
                 len as i64,
             );
         }
+    }
+
+    /// Returns a range to the allocator and releases its pages to the host.
+    pub fn release(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        self.punch(off, len);
         let mut free = self.free.lock();
         let (mut start, mut end) = (off, off + len);
         if let Some((&poff, &plen)) = free.range(..off).next_back() {

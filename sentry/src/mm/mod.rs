@@ -1,10 +1,16 @@
 //! Application address spaces: VMAs, mmap and friends, and copies between
 //! the sentry and application memory.
 //!
-//! Every VMA owns a contiguous range of the memory file (anonymous pages are
-//! sparse, so reserving a large range costs nothing until it is touched).
-//! Private file mappings are filled from the file when they are created.
-//! The platform's [`AddressSpace`] mirrors the VMAs.
+//! Every VMA maps a contiguous part of a [`MemRange`] of the memory file
+//! (anonymous pages are sparse, so reserving a large range costs nothing
+//! until it is touched). Private file mappings are filled from the file when
+//! they are created. The platform's [`AddressSpace`] mirrors the VMAs.
+//!
+//! fork shares ranges: MAP_SHARED mappings stay shared, private ones become
+//! copy-on-write at VMA granularity: both processes map them read-only, and
+//! the first write (a fault, or the sentry writing for a syscall) gives the
+//! writer its own copy of the VMA's populated pages, or just write access
+//! back when nobody else holds the range any more.
 
 pub mod memfile;
 
@@ -53,23 +59,69 @@ impl std::fmt::Debug for FileRef {
     }
 }
 
+/// A range of the memory file, returned to it when the last VMA (in any
+/// address space) that maps it goes away.
+pub struct MemRange {
+    mf: Arc<MemoryFile>,
+    off: u64,
+    len: u64,
+}
+
+impl MemRange {
+    /// Allocates `len` bytes (zero-filled).
+    pub fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<MemRange>, Errno> {
+        let off = mf.allocate(len)?;
+        Ok(Arc::new(MemRange {
+            mf: mf.clone(),
+            off,
+            len,
+        }))
+    }
+}
+
+impl Drop for MemRange {
+    fn drop(&mut self) {
+        self.mf.release(self.off, self.len);
+    }
+}
+
 /// One virtual memory area.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Vma {
     /// First address.
     pub start: u64,
     /// One past the last address.
     pub end: u64,
-    /// Current protection.
+    /// Protection the application asked for.
     pub perms: Perms,
-    /// Memory-file offset of `start`.
+    /// The memory behind it.
+    pub range: Arc<MemRange>,
+    /// Memory-file offset of `start` (inside `range`).
     pub memoff: u64,
-    /// MAP_SHARED (only meaningful across fork).
+    /// MAP_SHARED: stays shared across fork.
     pub shared: bool,
+    /// The range may be shared with another address space: copy before
+    /// writing. Mapped without write permission until then.
+    pub cow: bool,
     /// What it maps, for diagnostics.
     pub name: Option<Arc<str>>,
     /// The file of a file mapping.
     pub file: Option<FileRef>,
+}
+
+impl std::fmt::Debug for Vma {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Vma({:#x}-{:#x} {:?} memoff {:#x}{}{})",
+            self.start,
+            self.end,
+            self.perms,
+            self.memoff,
+            if self.shared { " shared" } else { "" },
+            if self.cow { " cow" } else { "" }
+        )
+    }
 }
 
 impl Vma {
@@ -90,20 +142,20 @@ impl Vma {
             ..self.clone()
         }
     }
-}
 
-/// A copy of an address space's pages, between fork and the child's start.
-pub struct Snapshot {
-    mf: Arc<MemoryFile>,
-    vmas: Vec<Vma>,
-    brk_start: u64,
-    brk: u64,
-}
+    /// The protection the platform maps it with.
+    fn host_perms(&self) -> Perms {
+        Perms {
+            write: self.perms.write && !self.cow,
+            ..self.perms
+        }
+    }
 
-impl Drop for Snapshot {
-    fn drop(&mut self) {
-        for v in &self.vmas {
-            self.mf.release(v.memoff, v.len());
+    /// Gives the pages of this piece back to the host when no one else can
+    /// see them (the range is private and not shared by fork).
+    fn discard_pages(&self) {
+        if !self.shared && !self.cow {
+            self.range.mf.punch(self.memoff, self.len());
         }
     }
 }
@@ -121,6 +173,13 @@ pub enum Placement {
 
 struct Inner {
     vmas: BTreeMap<u64, Vma>,
+    brk_start: u64,
+    brk: u64,
+}
+
+/// A copy of an address space's mappings, between fork and the child's start.
+pub struct Snapshot {
+    vmas: Vec<Vma>,
     brk_start: u64,
     brk: u64,
 }
@@ -172,45 +231,47 @@ impl MemoryManager {
         self.hi
     }
 
-    /// Copies the whole address space for fork. The copy owns fresh
-    /// memory-file ranges; [`MemoryManager::from_snapshot`] maps them.
+    /// Shares the whole address space for fork: shared mappings stay
+    /// shared, private ones become copy-on-write in both processes.
     pub fn snapshot(&self) -> Result<Snapshot, Errno> {
-        let inner = self.inner.lock();
-        let mut snap = Snapshot {
-            mf: self.mf.clone(),
-            vmas: Vec::with_capacity(inner.vmas.len()),
+        let mut inner = self.inner.lock();
+        let mut vmas = Vec::with_capacity(inner.vmas.len());
+        for v in inner.vmas.values_mut() {
+            if !v.shared && !v.cow {
+                v.cow = true;
+                if v.perms.write {
+                    self.asp
+                        .protect(v.start, v.len(), v.host_perms())
+                        .map_err(platform_err)?;
+                }
+            }
+            vmas.push(v.clone());
+        }
+        Ok(Snapshot {
+            vmas,
             brk_start: inner.brk_start,
             brk: inner.brk,
-        };
-        for v in inner.vmas.values() {
-            let memoff = self.mf.allocate(v.len())?;
-            self.mf.copy_populated(v.memoff, memoff, v.len());
-            snap.vmas.push(Vma {
-                memoff,
-                ..v.clone()
-            });
-        }
-        Ok(snap)
+        })
     }
 
-    /// An address space over `asp` holding the pages of `snap`.
+    /// An address space over `asp` holding the mappings of `snap`.
     pub fn from_snapshot(
+        mf: Arc<MemoryFile>,
         asp: Arc<dyn AddressSpace>,
         lo: u64,
         hi: u64,
-        mut snap: Snapshot,
+        snap: Snapshot,
     ) -> Result<Self, Errno> {
-        let mm = MemoryManager::new(snap.mf.clone(), asp, lo, hi);
+        let mm = MemoryManager::new(mf, asp, lo, hi);
         {
             let mut inner = mm.inner.lock();
             inner.brk_start = snap.brk_start;
             inner.brk = snap.brk;
-            for v in std::mem::take(&mut snap.vmas) {
-                let (start, len, memoff, perms) = (v.start, v.len(), v.memoff, v.perms);
-                inner.vmas.insert(start, v);
+            for v in snap.vmas {
                 mm.asp
-                    .map(start, len, memoff, perms)
+                    .map(v.start, v.len(), v.memoff, v.host_perms())
                     .map_err(platform_err)?;
+                inner.vmas.insert(v.start, v);
             }
         }
         Ok(mm)
@@ -272,7 +333,7 @@ impl MemoryManager {
                 }
             }
         };
-        let memoff = self.mf.allocate(len)?;
+        let range = MemRange::new(&self.mf, len)?;
         let (name, file) = match backing {
             Backing::Anon => (None, None),
             Backing::File {
@@ -282,24 +343,22 @@ impl MemoryManager {
             } => (Some(name), Some(FileRef { source, offset })),
         };
         if let Some(f) = &file {
-            if let Err(e) = self.fill(memoff, len, f.source.as_ref(), f.offset) {
-                self.mf.release(memoff, len);
-                return Err(e);
-            }
+            self.fill(range.off, len, f.source.as_ref(), f.offset)?;
         }
-        self.remove_range(&mut inner, addr, addr + len);
-        if let Err(e) = self.asp.map(addr, len, memoff, perms) {
-            self.mf.release(memoff, len);
-            return Err(platform_err(e));
-        }
+        Self::remove_range(&mut inner, addr, addr + len);
+        self.asp
+            .map(addr, len, range.off, perms)
+            .map_err(platform_err)?;
         inner.vmas.insert(
             addr,
             Vma {
                 start: addr,
                 end: addr + len,
                 perms,
-                memoff,
+                memoff: range.off,
+                range,
                 shared,
+                cow: false,
                 name,
                 file,
             },
@@ -323,11 +382,11 @@ impl MemoryManager {
         Ok(())
     }
 
-    /// Drops VMAs in `[start, end)` from the bookkeeping and frees their
-    /// memory (the caller updates the platform).
-    fn remove_range(&self, inner: &mut Inner, start: u64, end: u64) {
+    /// Drops VMAs in `[start, end)` from the bookkeeping and gives their
+    /// private pages back (the caller updates the platform).
+    fn remove_range(inner: &mut Inner, start: u64, end: u64) {
         for vma in inner.split_out(start, end) {
-            self.mf.release(vma.memoff, vma.len());
+            vma.discard_pages();
         }
     }
 
@@ -348,7 +407,7 @@ impl MemoryManager {
         if inner.overlaps(addr, end).next().is_none() {
             return Ok(());
         }
-        self.remove_range(&mut inner, addr, end);
+        Self::remove_range(&mut inner, addr, end);
         self.asp.unmap(addr, end - addr).map_err(platform_err)
     }
 
@@ -367,11 +426,12 @@ impl MemoryManager {
         }
         for mut vma in inner.split_out(addr, end) {
             vma.perms = perms;
+            self.asp
+                .protect(vma.start, vma.len(), vma.host_perms())
+                .map_err(platform_err)?;
             inner.vmas.insert(vma.start, vma);
         }
-        self.asp
-            .protect(addr, end - addr, perms)
-            .map_err(platform_err)
+        Ok(())
     }
 
     /// `brk(2)`: returns the new (or unchanged) break.
@@ -386,17 +446,19 @@ impl MemoryManager {
             if inner.overlaps(old_end, new_end).next().is_some() || new_end > self.mmap_top {
                 return cur;
             }
-            let len = new_end - old_end;
-            let Ok(memoff) = self.mf.allocate(len) else {
-                return cur;
-            };
             let rw = Perms {
                 read: true,
                 write: true,
                 exec: false,
             };
-            if self.asp.map(old_end, len, memoff, rw).is_err() {
-                self.mf.release(memoff, len);
+            let Ok(range) = MemRange::new(&self.mf, new_end - old_end) else {
+                return cur;
+            };
+            if self
+                .asp
+                .map(old_end, new_end - old_end, range.off, rw)
+                .is_err()
+            {
                 return cur;
             }
             inner.vmas.insert(
@@ -405,14 +467,16 @@ impl MemoryManager {
                     start: old_end,
                     end: new_end,
                     perms: rw,
-                    memoff,
+                    memoff: range.off,
+                    range,
                     shared: false,
+                    cow: false,
                     name: Some("[heap]".into()),
                     file: None,
                 },
             );
         } else if new_end < old_end {
-            self.remove_range(&mut inner, new_end, old_end);
+            Self::remove_range(&mut inner, new_end, old_end);
             if self.asp.unmap(new_end, old_end - new_end).is_err() {
                 return cur;
             }
@@ -444,7 +508,7 @@ impl MemoryManager {
         }
         if fixed.is_none() && new_len <= old_len {
             if new_len < old_len {
-                self.remove_range(&mut inner, old + new_len, old_end);
+                Self::remove_range(&mut inner, old + new_len, old_end);
                 self.asp
                     .unmap(old + new_len, old_len - new_len)
                     .map_err(platform_err)?;
@@ -480,29 +544,28 @@ impl MemoryManager {
                 if d < old_end && old < d + new_len {
                     return Err(Errno::EINVAL);
                 }
-                self.remove_range(&mut inner, d, d + new_len);
+                Self::remove_range(&mut inner, d, d + new_len);
                 d
             }
             None => inner.find_gap(new_len, self.lo, self.mmap_top)?,
         };
-        // Move: the same memory-file pages, mapped at the new address.
+        // Move: the same memory, mapped at the new address.
         let keep = old_len.min(new_len);
-        let moved = inner.split_out(old, old_end);
-        for vma in moved {
+        for vma in inner.split_out(old, old_end) {
             let off = vma.start - old;
             if off >= keep {
-                self.mf.release(vma.memoff, vma.len());
+                vma.discard_pages();
                 continue;
             }
             let take = vma.len().min(keep - off);
             if take < vma.len() {
-                self.mf.release(vma.memoff + take, vma.len() - take);
+                vma.slice(vma.start + take, vma.end).discard_pages();
             }
             let mut nv = vma.slice(vma.start, vma.start + take);
             nv.start = dest + off;
             nv.end = dest + off + take;
             self.asp
-                .map(nv.start, take, nv.memoff, nv.perms)
+                .map(nv.start, take, nv.memoff, nv.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(nv.start, nv);
         }
@@ -513,31 +576,29 @@ impl MemoryManager {
         Ok(dest)
     }
 
-    /// Maps pages at `[start, end)` continuing `like` (which ends at
+    /// Maps fresh pages at `[start, end)` continuing `like` (which ends at
     /// `start` in the application's view): zeroes, or the file's next bytes.
     fn extend(&self, inner: &mut Inner, like: &Vma, start: u64, end: u64) -> Result<(), Errno> {
         let len = end - start;
-        let memoff = self.mf.allocate(len)?;
+        let range = MemRange::new(&self.mf, len)?;
         let file = like.file.as_ref().map(|f| FileRef {
             source: f.source.clone(),
             offset: f.offset + (like.end - like.start),
         });
         if let Some(f) = &file {
-            if let Err(e) = self.fill(memoff, len, f.source.as_ref(), f.offset) {
-                self.mf.release(memoff, len);
-                return Err(e);
-            }
+            self.fill(range.off, len, f.source.as_ref(), f.offset)?;
         }
-        if let Err(e) = self.asp.map(start, len, memoff, like.perms) {
-            self.mf.release(memoff, len);
-            return Err(platform_err(e));
-        }
+        self.asp
+            .map(start, len, range.off, like.perms)
+            .map_err(platform_err)?;
         inner.vmas.insert(
             start,
             Vma {
                 start,
                 end,
-                memoff,
+                memoff: range.off,
+                range,
+                cow: false,
                 file,
                 ..like.clone()
             },
@@ -545,55 +606,59 @@ impl MemoryManager {
         Ok(())
     }
 
-    /// Calls `f` for each contiguous piece of `[addr, addr + len)` in the
-    /// sentry's mapping, after checking the application may access it.
-    pub fn with_chunks(
-        &self,
-        addr: u64,
-        len: usize,
-        write: bool,
-        mut f: impl FnMut(*mut u8, usize),
-    ) -> Result<(), Errno> {
-        if len == 0 {
+    /// Gives the VMA at `key` its own copy of its pages (or just write
+    /// access, when nobody else holds the range).
+    fn break_cow(&self, inner: &mut Inner, key: u64) -> Result<(), Errno> {
+        let vma = inner.vmas.get_mut(&key).ok_or(Errno::EFAULT)?;
+        if !vma.cow {
             return Ok(());
         }
-        let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
-        let inner = self.inner.lock();
-        let mut cur = addr;
-        let mut pieces: [(u64, usize); 4] = [(0, 0); 4];
-        let mut n = 0;
-        let mut flush = |pieces: &[(u64, usize)]| {
-            for &(off, l) in pieces {
-                f(self.mf.ptr(off, l as u64), l);
-            }
-        };
-        while cur < end {
-            let vma = inner
-                .vmas
-                .range(..=cur)
-                .next_back()
-                .map(|(_, v)| v)
-                .filter(|v| v.end > cur)
-                .ok_or(Errno::EFAULT)?;
-            let ok = if write {
-                vma.perms.write
-            } else {
-                vma.perms.read || vma.perms.exec
-            };
-            if !ok {
-                return Err(Errno::EFAULT);
-            }
-            let take = (vma.end.min(end) - cur) as usize;
-            pieces[n] = (vma.memoff + (cur - vma.start), take);
-            n += 1;
-            if n == pieces.len() {
-                flush(&pieces[..n]);
-                n = 0;
-            }
-            cur += take as u64;
+        if Arc::strong_count(&vma.range) > 1 {
+            let range = MemRange::new(&self.mf, vma.len())?;
+            self.mf.copy_populated(vma.memoff, range.off, vma.len());
+            vma.memoff = range.off;
+            vma.range = range;
+            vma.cow = false;
+            self.asp
+                .map(vma.start, vma.len(), vma.memoff, vma.host_perms())
+                .map_err(platform_err)
+        } else {
+            vma.cow = false;
+            self.asp
+                .protect(vma.start, vma.len(), vma.host_perms())
+                .map_err(platform_err)
         }
-        flush(&pieces[..n]);
+    }
+
+    /// Breaks copy-on-write for every VMA in `[addr, addr + len)` that the
+    /// application may write.
+    fn prepare_write(&self, inner: &mut Inner, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr.saturating_add(len);
+        let keys: Vec<u64> = inner
+            .overlaps(addr, end)
+            .filter(|v| v.cow && v.perms.write)
+            .map(|v| v.start)
+            .collect();
+        for k in keys {
+            self.break_cow(inner, k)?;
+        }
         Ok(())
+    }
+
+    /// Resolves a fault at `addr` that copy-on-write explains; returns
+    /// whether the application can simply retry.
+    pub fn handle_fault(&self, addr: u64) -> bool {
+        let mut inner = self.inner.lock();
+        let Some(key) = inner
+            .vmas
+            .range(..=addr)
+            .next_back()
+            .filter(|(_, v)| v.end > addr && v.cow && v.perms.write)
+            .map(|(&k, _)| k)
+        else {
+            return false;
+        };
+        self.break_cow(&mut inner, key).is_ok()
     }
 
     /// The accessible prefix of `[addr, addr + len)` as pieces of the
@@ -604,7 +669,10 @@ impl MemoryManager {
         let Some(end) = addr.checked_add(len as u64) else {
             return (out, false);
         };
-        let inner = self.inner.lock();
+        let mut inner = self.inner.lock();
+        if write && self.prepare_write(&mut inner, addr, len as u64).is_err() {
+            return (out, false);
+        }
         let mut cur = addr;
         while cur < end {
             let Some(vma) = inner
@@ -645,19 +713,27 @@ impl MemoryManager {
     /// private memory reads as zero again, private file pages as the file.
     pub fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
         let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
-        let inner = self.inner.lock();
+        let mut inner = self.inner.lock();
         if !inner.covered(addr, end) {
             return Err(Errno::ENOMEM);
+        }
+        let keys: Vec<u64> = inner
+            .overlaps(addr, end)
+            .filter(|v| !v.shared)
+            .map(|v| v.start)
+            .collect();
+        for k in keys {
+            self.break_cow(&mut inner, k)?;
         }
         for v in inner.overlaps(addr, end) {
             let (s, e) = (v.start.max(addr), v.end.min(end));
             let off = v.memoff + (s - v.start);
-            // SAFETY: the range is inside this VMA's memory.
-            unsafe { std::ptr::write_bytes(self.mf.ptr(off, e - s), 0, (e - s) as usize) };
+            if v.shared {
+                continue;
+            }
+            self.mf.punch(off, e - s);
             if let Some(f) = &v.file {
-                if !v.shared {
-                    self.fill(off, e - s, f.source.as_ref(), f.offset + (s - v.start))?;
-                }
+                self.fill(off, e - s, f.source.as_ref(), f.offset + (s - v.start))?;
             }
         }
         Ok(())
@@ -665,36 +741,45 @@ impl MemoryManager {
 
     /// Copies application memory at `addr` into `buf`.
     pub fn copy_in(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let (chunks, complete) = self.chunks(addr, buf.len(), false);
+        if !complete {
+            return Err(Errno::EFAULT);
+        }
         let mut done = 0;
-        self.with_chunks(addr, buf.len(), false, |p, l| {
-            // SAFETY: `p` is valid for `l` bytes (checked by with_chunks);
-            // the destination is our own buffer.
-            unsafe { std::ptr::copy_nonoverlapping(p, buf[done..].as_mut_ptr(), l) };
-            done += l;
-        })
+        for c in chunks {
+            buf[done..done + c.len].copy_from_slice(c.as_slice());
+            done += c.len;
+        }
+        Ok(())
     }
 
     /// Copies `data` to application memory at `addr`.
     pub fn copy_out(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let (chunks, complete) = self.chunks(addr, data.len(), true);
+        if !complete {
+            return Err(Errno::EFAULT);
+        }
         let mut done = 0;
-        self.with_chunks(addr, data.len(), true, |p, l| {
-            // SAFETY: `p` is valid for `l` bytes (checked by with_chunks).
-            unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), p, l) };
-            done += l;
-        })
+        for c in chunks {
+            c.as_mut_slice().copy_from_slice(&data[done..done + c.len]);
+            done += c.len;
+        }
+        Ok(())
     }
 
     /// Writes `data` at `addr` even if the pages are not writable by the
-    /// application (the loader filling a read-only stack page, say).
+    /// application (the loader clearing a read-only segment's tail, say).
     pub fn poke(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        let inner = self.inner.lock();
-        let vma = inner
+        let mut inner = self.inner.lock();
+        let key = inner
             .vmas
             .range(..=addr)
             .next_back()
-            .map(|(_, v)| v)
-            .filter(|v| v.end >= addr + data.len() as u64)
+            .filter(|(_, v)| v.end >= addr + data.len() as u64)
+            .map(|(&k, _)| k)
             .ok_or(Errno::EFAULT)?;
+        self.break_cow(&mut inner, key)?;
+        let vma = &inner.vmas[&key];
         let p = self
             .mf
             .ptr(vma.memoff + (addr - vma.start), data.len() as u64);
@@ -746,15 +831,6 @@ impl MemoryManager {
             std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>())
         };
         self.copy_out(addr, bytes)
-    }
-}
-
-impl Drop for MemoryManager {
-    fn drop(&mut self) {
-        let inner = self.inner.get_mut();
-        for vma in inner.vmas.values() {
-            self.mf.release(vma.memoff, vma.len());
-        }
     }
 }
 
