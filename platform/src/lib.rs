@@ -213,6 +213,9 @@ pub trait Context: Send {
     /// Runs application code in `asp` starting from `regs` until it stops;
     /// on return `regs` holds the application's registers.
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop>;
+    /// CPU time application code has used in the address space the task
+    /// last ran in (all its threads; not counting the sentry's work).
+    fn cpu_time(&self) -> std::time::Duration;
     /// A handle other threads use to kick this task out of application code.
     fn interrupter(&self) -> Arc<dyn Interrupter>;
     /// The task's FP/vector state as it was when the task last stopped.

@@ -74,6 +74,7 @@ impl Platform for PtracePlatform {
         }
         Ok(Box::new(PtraceContext {
             cpu: -1,
+            last_pid: 0,
             running: Arc::new(Running(AtomicI64::new(0))),
         }))
     }
@@ -83,6 +84,8 @@ impl Platform for PtracePlatform {
 struct PtraceContext {
     /// The CPU the stub was last pinned to (tracer and tracee share it).
     cpu: i32,
+    /// The stub process that last ran the task (for its CPU clock).
+    last_pid: libc::pid_t,
     /// The stub thread running the task's application code, if any.
     running: Arc<Running>,
 }
@@ -123,6 +126,24 @@ impl Context for PtraceContext {
         subprocess(asp)?.set_fpstate(fp)
     }
 
+    fn cpu_time(&self) -> std::time::Duration {
+        if self.last_pid == 0 {
+            return std::time::Duration::ZERO;
+        }
+        // The scheduler CPU clock of the stub process (Linux does not let
+        // us read another process's per-thread clocks).
+        let clock = ((!self.last_pid) << 3) | 2;
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid out pointer; a dead thread just fails.
+        if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+            return std::time::Duration::ZERO;
+        }
+        std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
     fn interrupter(&self) -> Arc<dyn Interrupter> {
         self.running.clone()
     }
@@ -130,6 +151,7 @@ impl Context for PtraceContext {
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
         let sp = subprocess(asp)?;
         let tid = sp.current()?;
+        self.last_pid = sp.pid();
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 && cpu != self.cpu {

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use super::task::ExitStatus;
+use super::thread_group::CpuTimes;
 use crate::errno::Errno;
 
 struct Entry {
     ppid: i32,
     status: Option<ExitStatus>,
+    times: CpuTimes,
 }
 
 /// Every process of the sandbox, live or zombie.
@@ -52,7 +54,14 @@ impl ProcTable {
         let mut inner = self.inner.0.lock();
         let pid = inner.next_pid;
         inner.next_pid += 1;
-        inner.procs.insert(pid, Entry { ppid, status: None });
+        inner.procs.insert(
+            pid,
+            Entry {
+                ppid,
+                status: None,
+                times: CpuTimes::default(),
+            },
+        );
         pid
     }
 
@@ -62,10 +71,11 @@ impl ProcTable {
     }
 
     /// Records that `pid` ended; its children are handed to pid 1.
-    pub fn exit(&self, pid: i32, status: ExitStatus) {
+    pub fn exit(&self, pid: i32, status: ExitStatus, times: CpuTimes) {
         let mut inner = self.inner.0.lock();
         if let Some(e) = inner.procs.get_mut(&pid) {
             e.status = Some(status);
+            e.times = times;
         }
         for e in inner.procs.values_mut() {
             if e.ppid == pid {
@@ -102,6 +112,11 @@ impl ProcTable {
         }
     }
 
+    /// Whether `pid` exists, alive or as a zombie.
+    pub fn exists(&self, pid: i32) -> bool {
+        self.inner.0.lock().procs.contains_key(&pid)
+    }
+
     /// Pids of all live processes.
     pub fn live(&self) -> Vec<i32> {
         let inner = self.inner.0.lock();
@@ -121,7 +136,7 @@ impl ProcTable {
         which: WaitFor,
         nohang: bool,
         reap: bool,
-    ) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    ) -> Result<Option<(i32, ExitStatus, CpuTimes)>, Errno> {
         let mut inner = self.inner.0.lock();
         loop {
             let mut any = false;
@@ -137,15 +152,15 @@ impl ProcTable {
                 }
                 any = true;
                 if let Some(st) = e.status {
-                    found = Some((pid, st));
+                    found = Some((pid, st, e.times));
                     break;
                 }
             }
-            if let Some((pid, st)) = found {
+            if let Some((pid, st, times)) = found {
                 if reap {
                     inner.procs.remove(&pid);
                 }
-                return Ok(Some((pid, st)));
+                return Ok(Some((pid, st, times)));
             }
             if !any {
                 return Err(Errno::ECHILD);

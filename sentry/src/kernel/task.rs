@@ -299,6 +299,33 @@ impl Task {
         info.comm = self.comm.clone();
     }
 
+    /// CPU time of this thread: application code, and the sentry's work
+    /// for it on this host thread.
+    pub fn thread_times(&self) -> super::thread_group::CpuTimes {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid out pointer.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        super::thread_group::CpuTimes {
+            user: self.ctx.cpu_time(),
+            sys: std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+        }
+    }
+
+    /// CPU time of the whole process as far as this thread can see it:
+    /// application code of all threads, the sentry's work for exited
+    /// threads and for this one.
+    pub fn process_times(&self) -> super::thread_group::CpuTimes {
+        let dead = *self.group().dead_times.lock();
+        let me = self.thread_times();
+        super::thread_group::CpuTimes {
+            user: me.user,
+            sys: dead.sys + me.sys,
+        }
+    }
+
     /// The blocked signals.
     pub fn sigmask(&self) -> u64 {
         self.handle.sig.lock().mask
@@ -470,9 +497,18 @@ impl Task {
             );
             self.kernel.futexes.wake(key, 1, u32::MAX);
         }
+        let mut mine = self.thread_times();
+        if !last_thread_of(self.group()) {
+            // Application time is counted per address space by the last one.
+            mine.user = std::time::Duration::ZERO;
+        }
         self.mm.address_space().release_thread();
         self.kernel.tasks.lock().remove(&self.tid);
         let group = self.group().clone();
+        {
+            let mut dead = group.dead_times.lock();
+            *dead = *dead + mine;
+        }
         let last = {
             let mut threads = group.threads.lock();
             threads.retain(|t| t.tid != self.tid);
@@ -487,9 +523,14 @@ impl Task {
             .unwrap_or(self.exit.unwrap_or(ExitStatus::Exited(0)));
         self.kernel.groups.lock().remove(&self.pid);
         let ppid = self.kernel.procs.parent(self.pid);
-        self.kernel.procs.exit(self.pid, status);
+        let total = *group.dead_times.lock() + *group.children_times.lock();
+        self.kernel.procs.exit(self.pid, status, total);
         let parent = self.kernel.groups.lock().get(&ppid).cloned();
         if let Some(parent) = parent {
+            {
+                let mut c = parent.children_times.lock();
+                *c = *c + total;
+            }
             let act = parent.actions.lock()[libc::SIGCHLD as usize - 1];
             if act.handler == libc::SIG_IGN as u64 || act.flags & signal::SA_NOCLDWAIT != 0 {
                 self.kernel.procs.reap(self.pid);
@@ -541,14 +582,18 @@ impl Task {
                     Ok(task) => task.run(),
                     Err(e) => {
                         log::warn!("fork: child {pid} could not start: {e}");
-                        kernel.procs.exit(pid, ExitStatus::Signaled(libc::SIGKILL));
+                        kernel.procs.exit(
+                            pid,
+                            ExitStatus::Signaled(libc::SIGKILL),
+                            Default::default(),
+                        );
                     }
                 }
             });
         if spawned.is_err() {
             self.kernel
                 .procs
-                .exit(pid, ExitStatus::Signaled(libc::SIGKILL));
+                .exit(pid, ExitStatus::Signaled(libc::SIGKILL), Default::default());
             self.kernel.procs.reap(pid);
             return Err(Errno::EAGAIN);
         }
@@ -736,6 +781,10 @@ impl Task {
         self.publish_info();
         Ok(())
     }
+}
+
+fn last_thread_of(group: &ThreadGroup) -> bool {
+    group.threads.lock().len() <= 1
 }
 
 /// Adds a thread to its group and the kernel's tables.

@@ -126,6 +126,29 @@ pub struct ThreadGroup {
     pub real_timer: super::itimer::RealTimer,
     /// What /proc shows.
     pub info: Mutex<ProcessInfo>,
+    /// CPU time (user, system) of threads that have exited.
+    pub dead_times: Mutex<CpuTimes>,
+    /// CPU time of waited-for children and their descendants.
+    pub children_times: Mutex<CpuTimes>,
+}
+
+/// User and system CPU time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// Time in application code.
+    pub user: std::time::Duration,
+    /// Time in the sentry on the application's behalf.
+    pub sys: std::time::Duration,
+}
+
+impl std::ops::Add for CpuTimes {
+    type Output = CpuTimes;
+    fn add(self, o: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user + o.user,
+            sys: self.sys + o.sys,
+        }
+    }
 }
 
 impl ThreadGroup {
@@ -141,6 +164,8 @@ impl ThreadGroup {
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
             info: Mutex::new(ProcessInfo::default()),
+            dead_times: Mutex::new(CpuTimes::default()),
+            children_times: Mutex::new(CpuTimes::default()),
         })
     }
 

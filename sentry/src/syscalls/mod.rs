@@ -112,7 +112,9 @@ table! {
     95 => fs::umask, Full;
     96 => time::gettimeofday, Full;
     97 => info::getrlimit, Full;
+    98 => time::getrusage, Partial("CPU times only");
     99 => info::sysinfo, Full;
+    100 => time::times, Full;
     102 => info::getuid, Full;
     104 => info::getgid, Full;
     107 => info::geteuid, Full;
@@ -167,7 +169,7 @@ table! {
     199 => fs::fremovexattr, Partial("no attributes are stored yet");
     200 => signal::tkill, Full;
     218 => process::set_tid_address, Full;
-    228 => time::clock_gettime, Partial("CPU-time clocks measure the sandbox");
+    228 => time::clock_gettime, Partial("no clocks of other processes or threads");
     229 => time::clock_getres, Full;
     230 => time::clock_nanosleep, Partial("not interruptible by signals");
     231 => process::exit_group, Full;

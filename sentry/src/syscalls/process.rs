@@ -293,12 +293,12 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         .wait(t.pid, which, options & libc::WNOHANG != 0, true)?
     {
         None => Ok(0),
-        Some((child, st)) => {
+        Some((child, st, times)) => {
             if wstatus != 0 {
                 t.mm.write_obj(wstatus, &st.wait_status())?;
             }
             if rusage != 0 {
-                t.mm.write_obj(rusage, &<libc::rusage as crate::mm::Plain>::zeroed())?;
+                t.mm.write_obj(rusage, &super::time::rusage(times))?;
             }
             Ok(child as u64)
         }
@@ -333,7 +333,7 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     if infop != 0 {
         // siginfo_t for SIGCHLD: signo, errno, code, then pid, uid, status.
         let mut info = [0u8; 128];
-        if let Some((pid, st)) = found {
+        if let Some((pid, st, _)) = found {
             let (code, status) = match st {
                 ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
                 ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),

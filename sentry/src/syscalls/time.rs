@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
+use crate::kernel::thread_group::CpuTimes;
 use crate::mm::Plain;
 
 /// Maps an application clock id to the host clock that serves it.
@@ -32,10 +33,63 @@ fn now(clock: libc::clockid_t) -> libc::timespec {
     ts
 }
 
+fn timespec(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: d.subsec_nanos() as i64,
+    }
+}
+
 pub fn clock_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let ts = now(host_clock(a[0] as i32)?);
+    let ts = match a[0] as i32 {
+        libc::CLOCK_PROCESS_CPUTIME_ID => {
+            let c = t.process_times();
+            timespec(c.user + c.sys)
+        }
+        libc::CLOCK_THREAD_CPUTIME_ID => {
+            let c = t.thread_times();
+            timespec(c.user + c.sys)
+        }
+        id => now(host_clock(id)?),
+    };
     t.mm.write_obj(a[1], &ts)?;
     Ok(0)
+}
+
+/// A `struct rusage` with the given CPU times.
+pub fn rusage(c: CpuTimes) -> libc::rusage {
+    let mut r: libc::rusage = crate::mm::Plain::zeroed();
+    r.ru_utime = to_timeval(c.user);
+    r.ru_stime = to_timeval(c.sys);
+    r
+}
+
+pub fn getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let times = match a[0] as i32 {
+        libc::RUSAGE_SELF => t.process_times(),
+        libc::RUSAGE_CHILDREN => *t.group().children_times.lock(),
+        libc::RUSAGE_THREAD => t.thread_times(),
+        _ => return Err(Errno::EINVAL),
+    };
+    t.mm.write_obj(a[1], &rusage(times))?;
+    Ok(0)
+}
+
+pub fn times(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let ticks = |d: Duration| (d.as_millis() / 10) as i64;
+    if a[0] != 0 {
+        let me = t.process_times();
+        let kids = *t.group().children_times.lock();
+        let tms = libc::tms {
+            tms_utime: ticks(me.user),
+            tms_stime: ticks(me.sys),
+            tms_cutime: ticks(kids.user),
+            tms_cstime: ticks(kids.sys),
+        };
+        t.mm.write_obj(a[0], &tms)?;
+    }
+    let up = now(libc::CLOCK_MONOTONIC);
+    Ok(ticks(Duration::new(up.tv_sec as u64, up.tv_nsec as u32)) as u64)
 }
 
 pub fn clock_getres(t: &mut Task, a: [u64; 6]) -> SysResult {
