@@ -13,6 +13,8 @@ struct Entry {
     ppid: i32,
     status: Option<ExitStatus>,
     times: CpuTimes,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants come here, not to init.
+    subreaper: bool,
 }
 
 /// Every process of the sandbox, live or zombie.
@@ -60,6 +62,7 @@ impl ProcTable {
                 ppid,
                 status: None,
                 times: CpuTimes::default(),
+                subreaper: false,
             },
         );
         pid
@@ -77,9 +80,19 @@ impl ProcTable {
             e.status = Some(status);
             e.times = times;
         }
+        // Orphans go to the nearest live subreaper ancestor, else to init.
+        let mut heir = inner.procs.get(&pid).map_or(1, |e| e.ppid);
+        while heir > 1 {
+            match inner.procs.get(&heir) {
+                Some(e) if e.subreaper && e.status.is_none() => break,
+                Some(e) => heir = e.ppid,
+                None => heir = 1,
+            }
+        }
+        let heir = heir.max(1);
         for e in inner.procs.values_mut() {
             if e.ppid == pid {
-                e.ppid = 1;
+                e.ppid = heir;
             }
         }
 
@@ -110,6 +123,35 @@ impl ProcTable {
             }
             self.inner.1.wait(&mut inner);
         }
+    }
+
+    /// Sets or clears PR_SET_CHILD_SUBREAPER for `pid`.
+    pub fn set_subreaper(&self, pid: i32, on: bool) {
+        if let Some(e) = self.inner.0.lock().procs.get_mut(&pid) {
+            e.subreaper = on;
+        }
+    }
+
+    /// PR_GET_CHILD_SUBREAPER.
+    pub fn subreaper(&self, pid: i32) -> bool {
+        self.inner
+            .0
+            .lock()
+            .procs
+            .get(&pid)
+            .is_some_and(|e| e.subreaper)
+    }
+
+    /// Live children of `pid`.
+    pub fn children(&self, pid: i32) -> Vec<i32> {
+        self.inner
+            .0
+            .lock()
+            .procs
+            .iter()
+            .filter(|(_, e)| e.ppid == pid && e.status.is_none())
+            .map(|(&p, _)| p)
+            .collect()
     }
 
     /// Whether `pid` exists, alive or as a zombie.

@@ -525,6 +525,15 @@ impl Task {
         let ppid = self.kernel.procs.parent(self.pid);
         let total = *group.dead_times.lock() + *group.children_times.lock();
         self.kernel.procs.exit(self.pid, status, total);
+        for child in self.kernel.procs.children(self.pid) {
+            let g = self.kernel.groups.lock().get(&child).cloned();
+            if let Some(g) = g {
+                let sig = g.pdeath_signal.load(Ordering::Relaxed);
+                if sig != 0 {
+                    g.send(SigInfo::user(sig, libc::SI_USER, self.pid, self.creds.uid));
+                }
+            }
+        }
         let parent = self.kernel.groups.lock().get(&ppid).cloned();
         if let Some(parent) = parent {
             {
@@ -554,6 +563,10 @@ impl Task {
         let kernel = self.kernel.clone();
         let actions = *self.group().actions.lock();
         let cmdline = self.group().info.lock().cmdline.clone();
+        let inherit = (
+            self.group().nice.load(Ordering::Relaxed),
+            self.group().no_new_privs.load(Ordering::Relaxed),
+        );
         let (pgid, sid) = (
             self.group().pgid.load(Ordering::Relaxed),
             self.group().sid.load(Ordering::Relaxed),
@@ -563,6 +576,8 @@ impl Task {
             .spawn(move || {
                 let group = ThreadGroup::new(pid, actions, pgid, sid);
                 group.info.lock().cmdline = cmdline;
+                group.nice.store(inherit.0, Ordering::Relaxed);
+                group.no_new_privs.store(inherit.1, Ordering::Relaxed);
                 let made = (|| {
                     let asp = kernel
                         .platform

@@ -126,6 +126,14 @@ pub struct ThreadGroup {
     pub real_timer: super::itimer::RealTimer,
     /// What /proc shows.
     pub info: Mutex<ProcessInfo>,
+    /// Nice value (-20..19).
+    pub nice: AtomicI32,
+    /// PR_SET_PDEATHSIG: sent when the parent dies.
+    pub pdeath_signal: AtomicI32,
+    /// PR_SET_DUMPABLE.
+    pub dumpable: AtomicI32,
+    /// PR_SET_NO_NEW_PRIVS (never cleared).
+    pub no_new_privs: AtomicBool,
     /// CPU time (user, system) of threads that have exited.
     pub dead_times: Mutex<CpuTimes>,
     /// CPU time of waited-for children and their descendants.
@@ -164,6 +172,10 @@ impl ThreadGroup {
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
             info: Mutex::new(ProcessInfo::default()),
+            nice: AtomicI32::new(0),
+            pdeath_signal: AtomicI32::new(0),
+            dumpable: AtomicI32::new(1),
+            no_new_privs: AtomicBool::new(false),
             dead_times: Mutex::new(CpuTimes::default()),
             children_times: Mutex::new(CpuTimes::default()),
         })

@@ -68,14 +68,6 @@ pub fn getgroups(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(groups.len() as u64)
 }
 
-pub fn getpriority(_t: &mut Task, a: [u64; 6]) -> SysResult {
-    if a[0] > 2 {
-        return Err(Errno::EINVAL);
-    }
-    // 20 - nice, with nice 0.
-    Ok(20)
-}
-
 fn fill(dst: &mut [libc::c_char], s: &str) {
     for (d, b) in dst.iter_mut().zip(s.bytes().take(64)) {
         *d = b as libc::c_char;

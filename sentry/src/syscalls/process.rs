@@ -121,6 +121,7 @@ pub fn get_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use std::sync::atomic::Ordering::Relaxed;
     match a[0] as i32 {
         libc::PR_SET_NAME => {
             let mut name = vec![0u8; 16];
@@ -147,15 +148,45 @@ pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
             t.mm.copy_out(a[1], &name)?;
             Ok(0)
         }
-        libc::PR_GET_DUMPABLE => Ok(1),
-        libc::PR_SET_DUMPABLE if a[1] <= 1 => Ok(0),
-        libc::PR_SET_NO_NEW_PRIVS if a[1] == 1 => Ok(0),
-        libc::PR_GET_NO_NEW_PRIVS => Ok(0),
-        libc::PR_SET_PDEATHSIG if a[1] <= 64 => Ok(0),
-        libc::PR_GET_PDEATHSIG => {
-            t.mm.write_obj(a[1], &0i32)?;
+        libc::PR_GET_DUMPABLE => Ok(t.group().dumpable.load(Relaxed) as u64),
+        libc::PR_SET_DUMPABLE if a[1] <= 1 => {
+            t.group().dumpable.store(a[1] as i32, Relaxed);
             Ok(0)
         }
+        libc::PR_SET_NO_NEW_PRIVS if a[1] == 1 && a[2] == 0 && a[3] == 0 && a[4] == 0 => {
+            t.group().no_new_privs.store(true, Relaxed);
+            Ok(0)
+        }
+        libc::PR_GET_NO_NEW_PRIVS => Ok(t.group().no_new_privs.load(Relaxed) as u64),
+        libc::PR_SET_PDEATHSIG if a[1] <= 64 => {
+            t.group().pdeath_signal.store(a[1] as i32, Relaxed);
+            Ok(0)
+        }
+        libc::PR_GET_PDEATHSIG => {
+            t.mm.write_obj(a[1], &t.group().pdeath_signal.load(Relaxed))?;
+            Ok(0)
+        }
+        libc::PR_SET_CHILD_SUBREAPER => {
+            t.kernel.procs.set_subreaper(t.pid, a[1] != 0);
+            Ok(0)
+        }
+        libc::PR_GET_CHILD_SUBREAPER => {
+            t.mm.write_obj(a[1], &(t.kernel.procs.subreaper(t.pid) as i32))?;
+            Ok(0)
+        }
+        libc::PR_GET_KEEPCAPS => Ok(0),
+        libc::PR_SET_KEEPCAPS if a[1] <= 1 => Ok(0),
+        libc::PR_GET_SECCOMP => Ok(0),
+        libc::PR_GET_TIMERSLACK => Ok(50_000),
+        libc::PR_SET_TIMERSLACK => Ok(0),
+        libc::PR_CAP_AMBIENT => match a[1] as i32 {
+            libc::PR_CAP_AMBIENT_IS_SET if a[2] <= 40 => Ok(0),
+            libc::PR_CAP_AMBIENT_CLEAR_ALL => Ok(0),
+            libc::PR_CAP_AMBIENT_RAISE | libc::PR_CAP_AMBIENT_LOWER if a[2] <= 40 => {
+                Err(Errno::EPERM)
+            }
+            _ => Err(Errno::EINVAL),
+        },
         libc::PR_CAPBSET_READ if a[1] <= 40 => Ok(1),
         libc::PR_CAPBSET_READ => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
@@ -420,4 +451,153 @@ pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
     g.pgid.store(t.pid, Ordering::Relaxed);
     g.sid.store(t.pid, Ordering::Relaxed);
     Ok(t.pid as u64)
+}
+
+fn check_sched_pid(t: &Task, pid: i32) -> Result<(), Errno> {
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && pid != t.tid && !t.kernel.tasks.lock().contains_key(&pid) {
+        return Err(Errno::ESRCH);
+    }
+    Ok(())
+}
+
+pub fn sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    let len = (a[1] as usize).min(128);
+    let mut mask = vec![0u8; len];
+    t.mm.copy_in(a[2], &mut mask)?;
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let usable = (0..n).any(|cpu| mask.get(cpu / 8).is_some_and(|b| b & (1 << (cpu % 8)) != 0));
+    if !usable {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn sched_getparam(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    if a[1] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.write_obj(a[1], &0i32)?;
+    Ok(0)
+}
+
+pub fn sched_setparam(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    if a[1] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let prio: i32 = t.mm.read_obj(a[1])?;
+    if prio != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn sched_getscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    Ok(libc::SCHED_OTHER as u64)
+}
+
+pub fn sched_setscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    let policy = a[1] as i32 & !libc::SCHED_RESET_ON_FORK;
+    if a[2] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let prio: i32 = t.mm.read_obj(a[2])?;
+    match policy {
+        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE if prio == 0 => Ok(0),
+        libc::SCHED_FIFO | libc::SCHED_RR if (1..=99).contains(&prio) => {
+            // Real-time scheduling is not offered inside the sandbox.
+            Err(Errno::EPERM)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sched_get_priority_max(_t: &mut Task, a: [u64; 6]) -> SysResult {
+    match a[0] as i32 {
+        libc::SCHED_FIFO | libc::SCHED_RR => Ok(99),
+        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sched_get_priority_min(_t: &mut Task, a: [u64; 6]) -> SysResult {
+    match a[0] as i32 {
+        libc::SCHED_FIFO | libc::SCHED_RR => Ok(1),
+        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn sched_rr_get_interval(t: &mut Task, a: [u64; 6]) -> SysResult {
+    check_sched_pid(t, a[0] as i32)?;
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 100_000_000,
+    };
+    t.mm.write_obj(a[1], &ts)?;
+    Ok(0)
+}
+
+/// The processes a getpriority/setpriority `(which, who)` names.
+fn priority_targets(
+    t: &Task,
+    which: i32,
+    who: i32,
+) -> Result<Vec<std::sync::Arc<crate::kernel::thread_group::ThreadGroup>>, Errno> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let groups: Vec<_> = t.kernel.groups.lock().values().cloned().collect();
+    let out: Vec<_> = match which as u32 {
+        libc::PRIO_PROCESS => {
+            let pid = if who == 0 { t.pid } else { who };
+            groups.into_iter().filter(|g| g.pid == pid).collect()
+        }
+        libc::PRIO_PGRP => {
+            let pg = if who == 0 {
+                t.group().pgid.load(Relaxed)
+            } else {
+                who
+            };
+            groups
+                .into_iter()
+                .filter(|g| g.pgid.load(Relaxed) == pg)
+                .collect()
+        }
+        // Every process here runs as the sandbox's users; match all for "who".
+        libc::PRIO_USER => groups,
+        _ => return Err(Errno::EINVAL),
+    };
+    if out.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    Ok(out)
+}
+
+pub fn getpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use std::sync::atomic::Ordering::Relaxed;
+    let targets = priority_targets(t, a[0] as i32, a[1] as i32)?;
+    let best = targets
+        .iter()
+        .map(|g| g.nice.load(Relaxed))
+        .min()
+        .unwrap_or(0);
+    Ok((20 - best) as u64)
+}
+
+pub fn setpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use std::sync::atomic::Ordering::Relaxed;
+    let nice = (a[2] as i32).clamp(-20, 19);
+    for g in priority_targets(t, a[0] as i32, a[1] as i32)? {
+        if nice < g.nice.load(Relaxed) && t.creds.euid != 0 {
+            return Err(Errno::EACCES);
+        }
+        g.nice.store(nice, Relaxed);
+    }
+    Ok(0)
 }
