@@ -616,12 +616,16 @@ impl Task {
     }
 
     /// Creates a thread in this process (clone with CLONE_THREAD).
+    /// `parent_tid`, if non-zero, receives the new tid before the thread
+    /// can run (CLONE_PARENT_SETTID), so that a thread exiting at once
+    /// still finds its id there to clear.
     pub fn spawn_thread(
         &mut self,
         child_regs: Regs,
         share_files: bool,
         clear_tid: u64,
         set_tid: u64,
+        parent_tid: u64,
     ) -> Result<i32, Errno> {
         let token = self
             .mm
@@ -630,6 +634,9 @@ impl Task {
             .map_err(platform_errno)?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
         let tid = self.kernel.procs.new_tid();
+        if parent_tid != 0 {
+            self.mm.write_obj(parent_tid, &tid)?;
+        }
         let fds = if share_files {
             self.fds.clone()
         } else {
@@ -756,28 +763,38 @@ impl Task {
             log::debug!("execve from a multi-threaded process is not supported yet");
             return Err(Errno::EAGAIN);
         }
-        let asp = self
-            .kernel
-            .platform
-            .new_address_space()
-            .map_err(platform_errno)?;
+        let prepared = loader::prepare(ExecArgs {
+            walker: self.walker(),
+            path,
+            argv,
+            envp,
+            ids: (
+                self.creds.uid,
+                self.creds.euid,
+                self.creds.gid,
+                self.creds.egid,
+            ),
+        })?;
+        // Past this point the old image is gone: reuse its host address
+        // space (cheaper than a new one), emptied.
         let (lo, hi) = self.kernel.platform.address_range();
-        let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi));
-        let image = loader::load(
-            &mm,
-            ExecArgs {
-                walker: self.walker(),
-                path,
-                argv,
-                envp,
-                ids: (
-                    self.creds.uid,
-                    self.creds.euid,
-                    self.creds.gid,
-                    self.creds.egid,
-                ),
-            },
-        )?;
+        let asp = self.mm.address_space().clone();
+        let mm = match asp.unmap(lo, hi - lo) {
+            Ok(()) => Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi)),
+            Err(e) => {
+                log::warn!("exec: {e}");
+                self.group().exit_all(ExitStatus::Signaled(libc::SIGKILL));
+                return Err(Errno::ENOMEM);
+            }
+        };
+        let image = match loader::map(&mm, prepared) {
+            Ok(i) => i,
+            Err(e) => {
+                self.mm = mm;
+                self.group().exit_all(ExitStatus::Signaled(libc::SIGSEGV));
+                return Err(e);
+            }
+        };
         self.mm = mm;
         self.regs = image.regs;
         self.regs_replaced = true;

@@ -105,8 +105,43 @@ fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
     }
 }
 
-/// Loads `args.path` into the fresh address space `mm`.
-pub fn load(mm: &MemoryManager, mut args: ExecArgs<'_>) -> Result<Image, Errno> {
+/// An ELF object opened and parsed.
+struct Object {
+    dentry: Arc<Dentry>,
+    file: Arc<File>,
+    hdr: elf::Header,
+    phdrs: Vec<Phdr>,
+}
+
+fn parse_object(dentry: Arc<Dentry>, file: Arc<File>, head: &[u8]) -> Result<Object, Errno> {
+    let hdr = elf::parse_header(head)?;
+    let phdrs = elf::parse_phdrs(
+        &read_at(&file, hdr.phoff, hdr.phnum as usize * 56)?,
+        hdr.phnum as usize,
+    )?;
+    Ok(Object {
+        dentry,
+        file,
+        hdr,
+        phdrs,
+    })
+}
+
+/// A program resolved and checked (`#!`, ELF headers, interpreter), so that
+/// the caller can give up the old image only once nothing about the files
+/// can fail any more.
+pub struct Prepared {
+    exe: Object,
+    interp: Option<Object>,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    execfn: Vec<u8>,
+    path: Vec<u8>,
+    ids: (u32, u32, u32, u32),
+}
+
+/// Resolves and checks `args.path` without touching any address space.
+pub fn prepare(mut args: ExecArgs<'_>) -> Result<Prepared, Errno> {
     let execfn = args.path.clone();
     let mut depth = 0;
     let (exe, file, head) = loop {
@@ -128,34 +163,55 @@ pub fn load(mm: &MemoryManager, mut args: ExecArgs<'_>) -> Result<Image, Errno> 
         }
         break (d, f, head);
     };
-    let hdr = elf::parse_header(&head)?;
-    let phdrs = elf::parse_phdrs(
-        &read_at(&file, hdr.phoff, hdr.phnum as usize * 56)?,
-        hdr.phnum as usize,
-    )?;
-    let (bias, brk) = map_segments(mm, &file, &phdrs, hdr.kind == ET_DYN, &exe)?;
+    let exe = parse_object(exe, file, &head)?;
+    let interp = match exe.phdrs.iter().find(|p| p.kind == PT_INTERP) {
+        Some(p) => {
+            let raw = read_at(&exe.file, p.offset, p.filesz.min(4096) as usize)?;
+            let path: Vec<u8> = raw.into_iter().take_while(|&b| b != 0).collect();
+            let (id, ifile) = open_exec(&args.walker, &path).map_err(|e| {
+                if e == Errno::EACCES {
+                    Errno::EACCES
+                } else {
+                    Errno::ENOENT
+                }
+            })?;
+            let ihead = read_at(&ifile, 0, 64)?;
+            Some(parse_object(id, ifile, &ihead)?)
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        exe,
+        interp,
+        argv: args.argv,
+        envp: args.envp,
+        execfn,
+        path: args.path,
+        ids: args.ids,
+    })
+}
 
+/// Loads `args.path` into the fresh address space `mm`.
+pub fn load(mm: &MemoryManager, args: ExecArgs<'_>) -> Result<Image, Errno> {
+    map(mm, prepare(args)?)
+}
+
+/// Maps a prepared program into the empty address space `mm` and builds
+/// its stack.
+pub fn map(mm: &MemoryManager, p: Prepared) -> Result<Image, Errno> {
+    let Object {
+        dentry: exe,
+        file,
+        hdr,
+        phdrs,
+    } = p.exe;
+    let (bias, brk) = map_segments(mm, &file, &phdrs, hdr.kind == ET_DYN, &exe)?;
     let mut interp_base = 0;
     let mut entry = hdr.entry + bias;
-    if let Some(p) = phdrs.iter().find(|p| p.kind == PT_INTERP) {
-        let raw = read_at(&file, p.offset, p.filesz.min(4096) as usize)?;
-        let path: Vec<u8> = raw.into_iter().take_while(|&b| b != 0).collect();
-        let (id, ifile) = open_exec(&args.walker, &path).map_err(|e| {
-            if e == Errno::EACCES {
-                Errno::EACCES
-            } else {
-                Errno::ENOENT
-            }
-        })?;
-        let ihead = read_at(&ifile, 0, 64)?;
-        let ihdr = elf::parse_header(&ihead)?;
-        let iphdrs = elf::parse_phdrs(
-            &read_at(&ifile, ihdr.phoff, ihdr.phnum as usize * 56)?,
-            ihdr.phnum as usize,
-        )?;
-        let (ibias, _) = map_segments(mm, &ifile, &iphdrs, true, &id)?;
+    if let Some(i) = &p.interp {
+        let (ibias, _) = map_segments(mm, &i.file, &i.phdrs, true, &i.dentry)?;
         interp_base = ibias;
-        entry = ihdr.entry + ibias;
+        entry = i.hdr.entry + ibias;
     }
     mm.set_brk_start(brk);
 
@@ -174,16 +230,16 @@ pub fn load(mm: &MemoryManager, mut args: ExecArgs<'_>) -> Result<Image, Errno> 
         phnum: hdr.phnum as u64,
         base: interp_base,
         entry: hdr.entry + bias,
-        ids: args.ids,
+        ids: p.ids,
     };
-    let sp = build_stack(mm, &args.argv, &args.envp, &execfn, &aux)?;
+    let sp = build_stack(mm, &p.argv, &p.envp, &p.execfn, &aux)?;
     let regs = Regs {
         rip: entry,
         rsp: sp,
         eflags: 0x202,
         ..Regs::default()
     };
-    let comm = args
+    let comm = p
         .path
         .rsplit(|&b| b == b'/')
         .next()
@@ -234,6 +290,7 @@ fn map_segments(
         0
     };
     let name: Arc<str> = String::from_utf8_lossy(&dentry.path()).into();
+    let cache_key = crate::mm::cache_key(&file.ops.stat()?);
     for p in loads {
         if p.filesz > p.memsz {
             return Err(Errno::ENOEXEC);
@@ -249,6 +306,7 @@ fn map_segments(
                 source: file.clone(),
                 offset: page_down(p.offset),
                 name: name.clone(),
+                cache_key,
             };
             mm.mmap(place, len, perms, false, backing)?;
             // The rest of the last file page belongs to bss: zero it.

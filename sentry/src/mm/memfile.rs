@@ -32,6 +32,10 @@ pub struct MemoryFile {
     size: u64,
     /// Free ranges: offset -> length, coalesced.
     free: Mutex<BTreeMap<u64, u64>>,
+    /// Whole files shared by private mappings, by file version. Entries
+    /// live as long as the sandbox.
+    pub page_cache:
+        Mutex<std::collections::HashMap<super::CacheKey, std::sync::Arc<super::MemRange>>>,
 }
 
 // SAFETY: `base` points to a shared mapping that lives as long as `self`;
@@ -75,6 +79,7 @@ impl MemoryFile {
             base: base as *mut u8,
             size,
             free: Mutex::new(free),
+            page_cache: Mutex::new(std::collections::HashMap::new()),
         })
     }
 

@@ -41,8 +41,30 @@ pub enum Backing {
         offset: u64,
         /// Name for diagnostics (/proc/pid/maps).
         name: Arc<str>,
+        /// Identifies this version of the file for the page cache; None
+        /// for files that must not be cached.
+        cache_key: Option<CacheKey>,
     },
 }
+
+/// A file version in the page cache: (device, inode, size, mtime seconds,
+/// mtime nanoseconds). A changed file gets a new key.
+pub type CacheKey = (u64, u64, i64, i64, i64);
+
+/// The page-cache key of a regular file with attributes `st`.
+pub fn cache_key(st: &crate::vfs::Stat) -> Option<CacheKey> {
+    (st.file_type() == libc::S_IFREG).then_some((
+        st.dev,
+        st.ino,
+        st.size,
+        st.mtime.sec,
+        st.mtime.nsec,
+    ))
+}
+
+/// Files up to this size are cached whole in the memory file and shared by
+/// every private mapping of them (copy-on-write).
+const PAGE_CACHE_MAX_FILE: i64 = 64 << 20;
 
 /// The file behind a file mapping, for refills (mremap growth, MADV_DONTNEED).
 #[derive(Clone)]
@@ -333,37 +355,70 @@ impl MemoryManager {
                 }
             }
         };
-        let range = MemRange::new(&self.mf, len)?;
-        let (name, file) = match backing {
-            Backing::Anon => (None, None),
+        let (name, file, key) = match backing {
+            Backing::Anon => (None, None, None),
             Backing::File {
                 source,
                 offset,
                 name,
-            } => (Some(name), Some(FileRef { source, offset })),
+                cache_key,
+            } => (Some(name), Some(FileRef { source, offset }), cache_key),
         };
-        if let Some(f) = &file {
-            self.fill(range.off, len, f.source.as_ref(), f.offset)?;
-        }
+        // Private mappings of cacheable files share the cached pages.
+        let cached = match (&file, key) {
+            (Some(f), Some(k))
+                if !shared
+                    && k.2 <= PAGE_CACHE_MAX_FILE
+                    && f.offset + len <= page_up(k.2 as u64) =>
+            {
+                Some(self.cached_file(f, k)?)
+            }
+            _ => None,
+        };
+        let (range, memoff, cow) = match cached {
+            Some(r) => {
+                let off = r.off + file.as_ref().map_or(0, |f| f.offset);
+                (r, off, true)
+            }
+            None => {
+                let range = MemRange::new(&self.mf, len)?;
+                if let Some(f) = &file {
+                    self.fill(range.off, len, f.source.as_ref(), f.offset)?;
+                }
+                let off = range.off;
+                (range, off, false)
+            }
+        };
         Self::remove_range(&mut inner, addr, addr + len);
+        let vma = Vma {
+            start: addr,
+            end: addr + len,
+            perms,
+            memoff,
+            range,
+            shared,
+            cow,
+            name,
+            file,
+        };
         self.asp
-            .map(addr, len, range.off, perms)
+            .map(addr, len, memoff, vma.host_perms())
             .map_err(platform_err)?;
-        inner.vmas.insert(
-            addr,
-            Vma {
-                start: addr,
-                end: addr + len,
-                perms,
-                memoff: range.off,
-                range,
-                shared,
-                cow: false,
-                name,
-                file,
-            },
-        );
+        inner.vmas.insert(addr, vma);
         Ok(addr)
+    }
+
+    /// The whole file `key`, from the page cache or read into it now.
+    fn cached_file(&self, f: &FileRef, key: CacheKey) -> Result<Arc<MemRange>, Errno> {
+        let mut cache = self.mf.page_cache.lock();
+        if let Some(r) = cache.get(&key) {
+            return Ok(r.clone());
+        }
+        let len = page_up(key.2 as u64).max(PAGE);
+        let range = MemRange::new(&self.mf, len)?;
+        self.fill(range.off, len, f.source.as_ref(), 0)?;
+        cache.insert(key, range.clone());
+        Ok(range)
     }
 
     fn fill(&self, memoff: u64, len: u64, src: &dyn MapSource, off: u64) -> Result<(), Errno> {

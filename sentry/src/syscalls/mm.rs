@@ -52,6 +52,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         source: f.clone(),
         offset: off,
         name,
+        cache_key: crate::mm::cache_key(&f.ops.stat()?),
     };
     t.mm.mmap(place, len, perms, shared, backing)
 }

@@ -277,14 +277,20 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     } else {
         0
     };
-    let pid = if flags & CLONE_THREAD != 0 {
-        t.spawn_thread(regs, flags & CLONE_FILES != 0, clear, set)?
+    let parent_tid = if flags & CLONE_PARENT_SETTID != 0 {
+        ptid
     } else {
-        t.fork(regs, clear, set)?
+        0
     };
-    if flags & CLONE_PARENT_SETTID != 0 {
-        t.mm.write_obj(ptid, &pid)?;
-    }
+    let pid = if flags & CLONE_THREAD != 0 {
+        t.spawn_thread(regs, flags & CLONE_FILES != 0, clear, set, parent_tid)?
+    } else {
+        let pid = t.fork(regs, clear, set)?;
+        if parent_tid != 0 {
+            t.mm.write_obj(parent_tid, &pid)?;
+        }
+        pid
+    };
     Ok(pid as u64)
 }
 
