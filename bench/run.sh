@@ -10,13 +10,22 @@
 #                `runsc do` (ptrace). Median of $REPS runs each.
 #   true_ms      wall time of `runsc do /bin/true`, ours vs gVisor, median of
 #                $TRUE_RUNS runs each.
-# Targets: getppid ours <= 1/4 of gVisor's.
+#   fork_exec_ms fork+exec+wait of /bin/true, $FORK_ITERS times from a
+#                /bin/sh loop, timed inside the sandbox (ms per iteration).
+#   thread_us    pthread create+join, sequentially (bench/threads.c).
+#   futex_pingpong_us  FUTEX_WAKE/FUTEX_WAIT round trip between two threads
+#                (bench/futex.c).
+#   The last three natively, ours and gVisor, median of $FIG_REPS runs each.
+# Targets: getppid ours <= 1/4 of gVisor's; fork_exec ours <= 1/3 of gVisor's.
 #
 # Environment knobs (all optional):
 #   NATIVE_ITERS (200000)  OURS_ITERS (20000)  GVISOR_ITERS (10000)
 #   REPS (5)  TRUE_RUNS (10)  GVISOR (/usr/bin/runsc)  RUNSC (target/release/runsc)
 #   PINNED (1): also measure getppid with the whole sandbox pinned to CPU 0
 #               (taskset), as an informational figure.
+#   FIG_REPS (3)  FIG_TIMEOUT (20 s per run)  FORK_ITERS (200)
+#   THREAD_NATIVE_ITERS (2000)  THREAD_SANDBOX_ITERS (500)
+#   FUTEX_NATIVE_ITERS (20000)  FUTEX_SANDBOX_ITERS (5000)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +38,13 @@ GVISOR_ITERS="${GVISOR_ITERS:-10000}"
 REPS="${REPS:-5}"
 TRUE_RUNS="${TRUE_RUNS:-10}"
 PINNED="${PINNED:-1}"
+FIG_REPS="${FIG_REPS:-3}"
+FIG_TIMEOUT="${FIG_TIMEOUT:-20}"
+FORK_ITERS="${FORK_ITERS:-200}"
+THREAD_NATIVE_ITERS="${THREAD_NATIVE_ITERS:-2000}"
+THREAD_SANDBOX_ITERS="${THREAD_SANDBOX_ITERS:-500}"
+FUTEX_NATIVE_ITERS="${FUTEX_NATIVE_ITERS:-20000}"
+FUTEX_SANDBOX_ITERS="${FUTEX_SANDBOX_ITERS:-5000}"
 # A single sandboxed run never takes this long; a hang is reported, not waited on.
 RUN_TIMEOUT=60
 
@@ -55,6 +71,10 @@ command -v gcc >/dev/null 2>&1 || die "gcc not found: install gcc (and libc6-dev
 command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) not found"
 gcc -static -O2 -Wall -o "$TMP/getppid" "$BENCH/getppid.c" \
 	|| die "gcc -static failed (is libc6-dev installed?)"
+for prog in threads futex; do
+	gcc -static -O2 -Wall -pthread -o "$TMP/$prog" "$BENCH/$prog.c" \
+		|| die "gcc -static -pthread $prog.c failed"
+done
 
 if [ ! -x "$RUNSC" ]; then
 	echo "bench: $RUNSC missing, building it" >&2
@@ -118,6 +138,45 @@ true_ms() {
 	done | median | awk '{ printf "%.2f\n", $1 / 1000 }'
 }
 
+# figure SLOT LABEL KEY CMD...: run CMD (whose stdout has a line `KEY value`)
+# FIG_REPS times and print the median value. A failed, timed-out or
+# unparsable run stops the figure: the reason goes to $TMP/why.SLOT (shown in
+# the report) and the function fails, so the caller leaves the cell empty and
+# carries on. stdout is always a pipe (see gVisor's note above).
+figure() {
+	local slot="$1" label="$2" key="$3"; shift 3
+	local i rc out v vals=""
+	rm -f "$TMP/why.$slot"
+	for ((i = 0; i < FIG_REPS; i++)); do
+		rc=0
+		out="$(timeout -k 5 "$FIG_TIMEOUT" "$@" 2>"$TMP/err")" || rc=$?
+		if [ "$rc" != 0 ]; then
+			{
+				printf '%s failed (exit %s' "$label" "$rc"
+				[ "$rc" = 124 ] && printf ', timed out after %ss' "$FIG_TIMEOUT"
+				printf ' on run %d of %d' $((i + 1)) "$FIG_REPS"
+				[ -n "$vals" ] && printf '; earlier runs gave %s' "$(printf '%s' "$vals" | tr '\n' ' ' | sed 's/ $//')"
+				printf '): '
+				if [ -s "$TMP/err" ]; then tr '\n' ' ' <"$TMP/err" | cut -c1-300; else printf '(no stderr)'; fi
+				echo
+			} >"$TMP/why.$slot"
+			return 1
+		fi
+		if ! v="$(awk -v k="$key" '$1 == k { print $2; found = 1 } END { exit !found }' <<<"$out")"; then
+			echo "$label printed no \`$key\` line: $(tr '\n' ' ' <<<"$out" | cut -c1-300)" >"$TMP/why.$slot"
+			return 1
+		fi
+		vals+="$v"$'\n'
+	done
+	printf '%s' "$vals" | median
+}
+
+# The fork+exec+wait loop, timed inside the sandbox so that the figure is the
+# loop alone (sandbox setup is `true_ms`). The two `date` calls add one
+# fork+exec each to the FORK_ITERS timed ones.
+FORK_SH='i=0; t0=$(date +%s%N); while [ $i -lt '"$FORK_ITERS"' ]; do /bin/true; i=$((i+1)); done; t1=$(date +%s%N); echo fork_exec_ns $((t1 - t0))'
+ns_to_ms_per_iter() { [ -n "$1" ] && awk -v ns="$1" -v n="$FORK_ITERS" 'BEGIN { printf "%.3f\n", ns / n / 1e6 }'; }
+
 # --- measure ----------------------------------------------------------------
 echo "bench: $(nproc) CPUs, kernel $(uname -r); ours=$RUNSC gvisor=$GVISOR" >&2
 echo "bench: measuring getppid (native $NATIVE_ITERS, ours $OURS_ITERS, gVisor $GVISOR_ITERS iterations; median of $REPS)" >&2
@@ -138,6 +197,27 @@ T_OURS="$(true_ms "${OURS[@]}")"
 T_GV=""
 [ "$HAVE_GVISOR" = 1 ] && T_GV="$(true_ms "${GV[@]}")"
 
+echo "bench: measuring fork+exec+wait of /bin/true ($FORK_ITERS per run from /bin/sh; median of $FIG_REPS)" >&2
+F_NATIVE="$(figure f_native "native fork loop" fork_exec_ns /bin/sh -c "$FORK_SH")" || F_NATIVE=""
+F_OURS="$(figure f_ours "ours fork loop" fork_exec_ns "${OURS[@]}" /bin/sh -c "$FORK_SH")" || F_OURS=""
+F_GV=""
+[ "$HAVE_GVISOR" = 1 ] && { F_GV="$(figure f_gv "gvisor fork loop" fork_exec_ns "${GV[@]}" /bin/sh -c "$FORK_SH")" || F_GV=""; }
+F_NATIVE="$(ns_to_ms_per_iter "$F_NATIVE")" || true
+F_OURS="$(ns_to_ms_per_iter "$F_OURS")" || true
+F_GV="$(ns_to_ms_per_iter "$F_GV")" || true
+
+echo "bench: measuring thread create+join (native $THREAD_NATIVE_ITERS, sandboxes $THREAD_SANDBOX_ITERS threads; median of $FIG_REPS)" >&2
+TH_NATIVE="$(figure th_native "native threads" thread_us "$TMP/threads" "$THREAD_NATIVE_ITERS")" || TH_NATIVE=""
+TH_OURS="$(figure th_ours "ours threads" thread_us "${OURS[@]}" "$TMP/threads" "$THREAD_SANDBOX_ITERS")" || TH_OURS=""
+TH_GV=""
+[ "$HAVE_GVISOR" = 1 ] && { TH_GV="$(figure th_gv "gvisor threads" thread_us "${GV[@]}" "$TMP/threads" "$THREAD_SANDBOX_ITERS")" || TH_GV=""; }
+
+echo "bench: measuring futex ping-pong (native $FUTEX_NATIVE_ITERS, sandboxes $FUTEX_SANDBOX_ITERS round trips; median of $FIG_REPS)" >&2
+FX_NATIVE="$(figure fx_native "native futex" futex_pingpong_us "$TMP/futex" "$FUTEX_NATIVE_ITERS")" || FX_NATIVE=""
+FX_OURS="$(figure fx_ours "ours futex" futex_pingpong_us "${OURS[@]}" "$TMP/futex" "$FUTEX_SANDBOX_ITERS")" || FX_OURS=""
+FX_GV=""
+[ "$HAVE_GVISOR" = 1 ] && { FX_GV="$(figure fx_gv "gvisor futex" futex_pingpong_us "${GV[@]}" "$TMP/futex" "$FUTEX_SANDBOX_ITERS")" || FX_GV=""; }
+
 # --- report -----------------------------------------------------------------
 R_G_GV="$(ratio "$G_OURS" "$G_GV")"
 R_G_NATIVE="$(ratio "$G_OURS" "$G_NATIVE")"
@@ -153,7 +233,21 @@ if [ -n "$P_OURS" ]; then
 	printf '%-34s %12s %12s %12s %12s %12s\n' "  same, pinned to CPU 0 (info)" "-" "$P_OURS" "$(show "$P_GV")" "$R_P_GV" "$(ratio "$P_OURS" "$G_NATIVE")"
 fi
 printf '%-34s %12s %12s %12s %12s %12s\n' "do /bin/true wall time (ms)" "-" "$T_OURS" "$(show "$T_GV")" "$R_T_GV" "-"
+R_F_GV="$(ratio "$F_OURS" "$F_GV")"; R_F_NATIVE="$(ratio "$F_OURS" "$F_NATIVE")"
+R_TH_GV="$(ratio "$TH_OURS" "$TH_GV")"; R_TH_NATIVE="$(ratio "$TH_OURS" "$TH_NATIVE")"
+R_FX_GV="$(ratio "$FX_OURS" "$FX_GV")"; R_FX_NATIVE="$(ratio "$FX_OURS" "$FX_NATIVE")"
+printf '%-34s %12s %12s %12s %12s %12s\n' "fork+exec+wait /bin/true (ms/it)" "$(show "$F_NATIVE")" "$(show "$F_OURS")" "$(show "$F_GV")" "$R_F_GV" "$R_F_NATIVE"
+printf '%-34s %12s %12s %12s %12s %12s\n' "thread create+join (us)" "$(show "$TH_NATIVE")" "$(show "$TH_OURS")" "$(show "$TH_GV")" "$R_TH_GV" "$R_TH_NATIVE"
+printf '%-34s %12s %12s %12s %12s %12s\n' "futex ping-pong round trip (us)" "$(show "$FX_NATIVE")" "$(show "$FX_OURS")" "$(show "$FX_GV")" "$R_FX_GV" "$R_FX_NATIVE"
 echo
+FAILED=0
+for slot in f_native f_ours f_gv th_native th_ours th_gv fx_native fx_ours fx_gv; do
+	if [ -s "$TMP/why.$slot" ]; then
+		echo "failed: $(cat "$TMP/why.$slot")"
+		FAILED=1
+	fi
+done
+if [ "$FAILED" = 1 ]; then echo; fi
 
 if [ "$HAVE_GVISOR" = 1 ]; then
 	verdict="$(awk -v r="$R_G_GV" 'BEGIN { print (r + 0 <= 0.25) ? "MET" : "NOT MET" }')"
@@ -161,11 +255,21 @@ if [ "$HAVE_GVISOR" = 1 ]; then
 else
 	echo "target: getppid ours <= 1/4 of gVisor's: not measured (gvisor $GVISOR_WHY)"
 fi
-echo "target: do /bin/true reported for comparison (no fixed target)"
+if [ -n "$F_OURS" ] && [ -n "$F_GV" ]; then
+	verdict="$(awk -v r="$R_F_GV" 'BEGIN { print (r + 0 <= 1 / 3) ? "MET" : "NOT MET" }')"
+	echo "target: fork+exec+wait ours <= 1/3 of gVisor's time (ratio_ours_gvisor <= 0.333): $verdict (ratio $R_F_GV)"
+else
+	echo "target: fork+exec+wait ours <= 1/3 of gVisor's time: not measured ($([ "$HAVE_GVISOR" = 1 ] || echo "gvisor $GVISOR_WHY")$([ -n "$F_OURS" ] || echo "ours failed")$([ -n "$F_GV" ] || [ "$HAVE_GVISOR" = 0 ] || echo "gvisor failed"))"
+fi
+echo "target: do /bin/true, thread create+join and futex ping-pong reported for comparison (no fixed target)"
 echo
 
 gv() { [ "$HAVE_GVISOR" = 1 ] && echo "$1" || echo "n/a"; }
 echo "bench getppid_ns native=$G_NATIVE ours=$G_OURS gvisor=$(gv "$G_GV") ratio_ours_gvisor=$R_G_GV ratio_ours_native=$R_G_NATIVE"
 [ -n "$P_OURS" ] && echo "bench getppid_pinned_ns ours=$P_OURS gvisor=$(gv "$P_GV") ratio_ours_gvisor=$R_P_GV"
 echo "bench true_ms ours=$T_OURS gvisor=$(gv "$T_GV") ratio_ours_gvisor=$R_T_GV"
+na() { [ -n "$1" ] && echo "$1" || echo "n/a"; }
+echo "bench fork_exec_ms native=$(na "$F_NATIVE") ours=$(na "$F_OURS") gvisor=$(na "$F_GV") ratio_ours_gvisor=$R_F_GV ratio_ours_native=$R_F_NATIVE"
+echo "bench thread_us native=$(na "$TH_NATIVE") ours=$(na "$TH_OURS") gvisor=$(na "$TH_GV") ratio_ours_gvisor=$R_TH_GV ratio_ours_native=$R_TH_NATIVE"
+echo "bench futex_pingpong_us native=$(na "$FX_NATIVE") ours=$(na "$FX_OURS") gvisor=$(na "$FX_GV") ratio_ours_gvisor=$R_FX_GV ratio_ours_native=$R_FX_NATIVE"
 exit 0
