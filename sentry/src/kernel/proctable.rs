@@ -11,7 +11,10 @@ use crate::errno::Errno;
 
 struct Entry {
     ppid: i32,
+    pgid: i32,
     status: Option<ExitStatus>,
+    /// A stop or continue not yet reported to wait.
+    event: Option<ChildEvent>,
     times: CpuTimes,
     /// PR_SET_CHILD_SUBREAPER: orphaned descendants come here, not to init.
     subreaper: bool,
@@ -34,6 +37,34 @@ pub enum WaitFor {
     Any,
     /// The child with this pid.
     Pid(i32),
+    /// Any child in this process group.
+    Pgid(i32),
+}
+
+/// A change of a child that wait reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildEvent {
+    /// It ended.
+    Exited(ExitStatus, CpuTimes),
+    /// A signal stopped it.
+    Stopped(i32),
+    /// SIGCONT resumed it.
+    Continued,
+}
+
+/// What a wait call accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitOptions {
+    /// Report children that ended.
+    pub exited: bool,
+    /// Report stopped children (WUNTRACED, WSTOPPED).
+    pub stopped: bool,
+    /// Report continued children (WCONTINUED).
+    pub continued: bool,
+    /// Do not block (WNOHANG).
+    pub nohang: bool,
+    /// Reap or clear what is reported (not WNOWAIT).
+    pub consume: bool,
 }
 
 impl Default for ProcTable {
@@ -52,15 +83,18 @@ impl Default for ProcTable {
 
 impl ProcTable {
     /// Registers a new process whose parent is `ppid`; returns its pid.
-    pub fn add(&self, ppid: i32) -> i32 {
+    pub fn add(&self, ppid: i32, pgid: i32) -> i32 {
         let mut inner = self.inner.0.lock();
         let pid = inner.next_pid;
         inner.next_pid += 1;
+        let pgid = if pgid == 0 { pid } else { pgid };
         inner.procs.insert(
             pid,
             Entry {
                 ppid,
+                pgid,
                 status: None,
+                event: None,
                 times: CpuTimes::default(),
                 subreaper: false,
             },
@@ -125,6 +159,21 @@ impl ProcTable {
         }
     }
 
+    /// Records the process group of `pid` (for waitpid(-pgid)).
+    pub fn set_pgid(&self, pid: i32, pgid: i32) {
+        if let Some(e) = self.inner.0.lock().procs.get_mut(&pid) {
+            e.pgid = pgid;
+        }
+    }
+
+    /// Records a stop or continue of `pid` for its parent's wait.
+    pub fn set_event(&self, pid: i32, ev: ChildEvent) {
+        if let Some(e) = self.inner.0.lock().procs.get_mut(&pid) {
+            e.event = Some(ev);
+        }
+        self.inner.1.notify_all();
+    }
+
     /// Sets or clears PR_SET_CHILD_SUBREAPER for `pid`.
     pub fn set_subreaper(&self, pid: i32, on: bool) {
         if let Some(e) = self.inner.0.lock().procs.get_mut(&pid) {
@@ -170,15 +219,15 @@ impl ProcTable {
             .collect()
     }
 
-    /// Reaps a zombie child of `parent` matching `which`. Blocks unless
-    /// `nohang`; returns None when `nohang` and no child has exited.
+    /// Reports a child of `parent` matching `which` that changed as `opts`
+    /// asks. Blocks unless `nohang`; returns None when `nohang` and nothing
+    /// changed.
     pub fn wait(
         &self,
         parent: i32,
         which: WaitFor,
-        nohang: bool,
-        reap: bool,
-    ) -> Result<Option<(i32, ExitStatus, CpuTimes)>, Errno> {
+        opts: WaitOptions,
+    ) -> Result<Option<(i32, ChildEvent)>, Errno> {
         let mut inner = self.inner.0.lock();
         loop {
             let mut any = false;
@@ -187,27 +236,53 @@ impl ProcTable {
                 if e.ppid != parent {
                     continue;
                 }
-                if let WaitFor::Pid(p) = which {
-                    if p != pid {
-                        continue;
-                    }
+                let hit = match which {
+                    WaitFor::Any => true,
+                    WaitFor::Pid(p) => p == pid,
+                    WaitFor::Pgid(g) => g == e.pgid,
+                };
+                if !hit {
+                    continue;
                 }
                 any = true;
                 if let Some(st) = e.status {
-                    found = Some((pid, st, e.times));
-                    break;
+                    if opts.exited {
+                        found = Some((pid, ChildEvent::Exited(st, e.times)));
+                        break;
+                    }
+                    continue;
+                }
+                match e.event {
+                    Some(ev @ ChildEvent::Stopped(_)) if opts.stopped => {
+                        found = Some((pid, ev));
+                        break;
+                    }
+                    Some(ev @ ChildEvent::Continued) if opts.continued => {
+                        found = Some((pid, ev));
+                        break;
+                    }
+                    _ => {}
                 }
             }
-            if let Some((pid, st, times)) = found {
-                if reap {
-                    inner.procs.remove(&pid);
+            if let Some((pid, ev)) = found {
+                if opts.consume {
+                    match ev {
+                        ChildEvent::Exited(..) => {
+                            inner.procs.remove(&pid);
+                        }
+                        _ => {
+                            if let Some(e) = inner.procs.get_mut(&pid) {
+                                e.event = None;
+                            }
+                        }
+                    }
                 }
-                return Ok(Some((pid, st, times)));
+                return Ok(Some((pid, ev)));
             }
             if !any {
                 return Err(Errno::ECHILD);
             }
-            if nohang {
+            if opts.nohang {
                 return Ok(None);
             }
             let shared = self.inner.clone();

@@ -244,7 +244,7 @@ impl Task {
         )
         .map_err(|e| StartError::Exec(name, e))?;
         let ctx = kernel.platform.new_context()?;
-        let pid = kernel.procs.add(0);
+        let pid = kernel.procs.add(0, 0);
         let group = ThreadGroup::new(pid, [SigAction::default(); signal::NSIG], pid, pid);
         let handle = TaskHandle::new(pid, group.clone(), ctx.interrupter(), 0);
         register(&kernel, &group, &handle);
@@ -341,6 +341,11 @@ impl Task {
         super::wait::set_current(Some(self.handle.clone()));
         loop {
             self.deliver_signals();
+            if *self.group().stopped.lock() {
+                self.group().wait_while_stopped(&self.handle);
+                self.report_continued();
+                continue;
+            }
             if self.exit.is_some() || self.handle.killed.load(Ordering::SeqCst) {
                 break;
             }
@@ -426,7 +431,12 @@ impl Task {
                         self.group().exit_all(ExitStatus::Signaled(sig));
                         return;
                     }
-                    // Job control stops are not implemented: treat as ignored.
+                    signal::Default::Stop => {
+                        if self.group().stop() {
+                            self.notify_parent(libc::CLD_STOPPED, sig);
+                        }
+                        return;
+                    }
                     _ => continue,
                 }
             }
@@ -442,6 +452,34 @@ impl Task {
         }
         if let Some(m) = self.saved_mask.take() {
             self.set_sigmask(m);
+        }
+    }
+
+    /// Tells the parent about a stop or continue (wait and SIGCHLD, unless
+    /// it set SA_NOCLDSTOP).
+    fn notify_parent(&self, code: i32, sig: i32) {
+        use super::proctable::ChildEvent;
+        let ev = if code == libc::CLD_STOPPED {
+            ChildEvent::Stopped(sig)
+        } else {
+            ChildEvent::Continued
+        };
+        self.kernel.procs.set_event(self.pid, ev);
+        let ppid = self.kernel.procs.parent(self.pid);
+        let parent = self.kernel.groups.lock().get(&ppid).cloned();
+        if let Some(parent) = parent {
+            let act = parent.actions.lock()[libc::SIGCHLD as usize - 1];
+            const SA_NOCLDSTOP: u64 = 1;
+            if act.flags & SA_NOCLDSTOP == 0 {
+                parent.send(SigInfo::child(code, self.pid, self.creds.uid, sig));
+            }
+        }
+    }
+
+    /// Reports a SIGCONT that resumed this process, once.
+    fn report_continued(&self) {
+        if self.group().continued.swap(false, Ordering::SeqCst) {
+            self.notify_parent(libc::CLD_CONTINUED, libc::SIGCONT);
         }
     }
 
@@ -558,7 +596,10 @@ impl Task {
     pub fn fork(&mut self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
         let snap = self.mm.snapshot()?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
-        let pid = self.kernel.procs.add(self.pid);
+        let pid = self
+            .kernel
+            .procs
+            .add(self.pid, self.group().pgid.load(Ordering::Relaxed));
         let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
         let actions = *self.group().actions.lock();
@@ -571,6 +612,7 @@ impl Task {
             self.group().pgid.load(Ordering::Relaxed),
             self.group().sid.load(Ordering::Relaxed),
         );
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new()
             .name(format!("task-{pid}"))
             .spawn(move || {
@@ -594,7 +636,10 @@ impl Task {
                     Task::from_proto(kernel.clone(), pid, group.clone(), mm, proto)
                 })();
                 match made {
-                    Ok(task) => task.run(),
+                    Ok(task) => {
+                        let _ = ready_tx.send(Ok(()));
+                        task.run();
+                    }
                     Err(e) => {
                         log::warn!("fork: child {pid} could not start: {e}");
                         kernel.procs.exit(
@@ -602,6 +647,8 @@ impl Task {
                             ExitStatus::Signaled(libc::SIGKILL),
                             Default::default(),
                         );
+                        kernel.procs.reap(pid);
+                        let _ = ready_tx.send(Err(e));
                     }
                 }
             });
@@ -612,6 +659,8 @@ impl Task {
             self.kernel.procs.reap(pid);
             return Err(Errno::EAGAIN);
         }
+        // Like Linux, return once the child exists (signals can reach it).
+        ready_rx.recv().unwrap_or(Err(Errno::EAGAIN))?;
         Ok(pid)
     }
 

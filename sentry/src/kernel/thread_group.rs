@@ -126,6 +126,12 @@ pub struct ThreadGroup {
     pub real_timer: super::itimer::RealTimer,
     /// What /proc shows.
     pub info: Mutex<ProcessInfo>,
+    /// Job-control stop: true while stopped, with the condvar stopped
+    /// threads wait on.
+    pub stopped: Mutex<bool>,
+    stop_cv: parking_lot::Condvar,
+    /// SIGCONT resumed the process and its parent has not been told yet.
+    pub continued: AtomicBool,
     /// Nice value (-20..19).
     pub nice: AtomicI32,
     /// PR_SET_PDEATHSIG: sent when the parent dies.
@@ -172,6 +178,9 @@ impl ThreadGroup {
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
             info: Mutex::new(ProcessInfo::default()),
+            stopped: Mutex::new(false),
+            stop_cv: parking_lot::Condvar::new(),
+            continued: AtomicBool::new(false),
             nice: AtomicI32::new(0),
             pdeath_signal: AtomicI32::new(0),
             dumpable: AtomicI32::new(1),
@@ -182,8 +191,21 @@ impl ThreadGroup {
     }
 
     /// Queues a process-directed signal and wakes a thread that can take it.
+    /// SIGCONT resumes a stopped process at once, whatever its disposition.
     pub fn send(&self, info: SigInfo) {
         let sig = info.signo();
+        let stop_sigs = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
+        if sig == libc::SIGCONT {
+            self.discard_everywhere(&stop_sigs);
+            let mut stopped = self.stopped.lock();
+            if *stopped {
+                *stopped = false;
+                self.continued.store(true, Ordering::SeqCst);
+                self.stop_cv.notify_all();
+            }
+        } else if stop_sigs.contains(&sig) {
+            self.discard_everywhere(&[libc::SIGCONT]);
+        }
         self.pending.lock().push(info);
         let threads = self.threads.lock().clone();
         let target = threads
@@ -202,6 +224,44 @@ impl ThreadGroup {
         }
     }
 
+    fn discard_everywhere(&self, sigs: &[i32]) {
+        let mut p = self.pending.lock();
+        for &s in sigs {
+            p.discard(s);
+        }
+        drop(p);
+        for t in self.threads.lock().iter() {
+            let mut st = t.sig.lock();
+            for &s in sigs {
+                st.pending.discard(s);
+            }
+        }
+    }
+
+    /// Stops the process (job control); false if it already was.
+    pub fn stop(&self) -> bool {
+        let mut stopped = self.stopped.lock();
+        if *stopped {
+            return false;
+        }
+        *stopped = true;
+        drop(stopped);
+        for t in self.threads.lock().iter() {
+            t.interrupt();
+        }
+        true
+    }
+
+    /// Blocks the calling thread while the process is stopped, unless it
+    /// must exit.
+    pub fn wait_while_stopped(&self, me: &TaskHandle) {
+        let mut stopped = self.stopped.lock();
+        while *stopped && !me.killed.load(Ordering::SeqCst) {
+            self.stop_cv
+                .wait_for(&mut stopped, std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Starts ending the whole process with `status` (first caller wins)
     /// and tells every thread to stop.
     pub fn exit_all(&self, status: ExitStatus) {
@@ -215,5 +275,6 @@ impl ThreadGroup {
             t.killed.store(true, Ordering::SeqCst);
             t.interrupt();
         }
+        self.stop_cv.notify_all();
     }
 }

@@ -308,7 +308,7 @@ pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
-    use crate::kernel::proctable::WaitFor;
+    use crate::kernel::proctable::{ChildEvent, WaitFor, WaitOptions};
     let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
     let known = libc::WNOHANG
         | libc::WUNTRACED
@@ -319,31 +319,40 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     if options & !known != 0 {
         return Err(Errno::EINVAL);
     }
-    let which = if pid > 0 {
-        WaitFor::Pid(pid)
-    } else {
-        WaitFor::Any
+    let which = match pid {
+        p if p > 0 => WaitFor::Pid(p),
+        0 => WaitFor::Pgid(t.group().pgid.load(std::sync::atomic::Ordering::Relaxed)),
+        -1 => WaitFor::Any,
+        p if p == i32::MIN => return Err(Errno::ESRCH),
+        p => WaitFor::Pgid(-p),
+    };
+    let opts = WaitOptions {
+        exited: true,
+        stopped: options & libc::WUNTRACED != 0,
+        continued: options & libc::WCONTINUED != 0,
+        nohang: options & libc::WNOHANG != 0,
+        consume: true,
     };
     let kernel = t.kernel.clone();
-    match kernel
-        .procs
-        .wait(t.pid, which, options & libc::WNOHANG != 0, true)?
-    {
-        None => Ok(0),
-        Some((child, st, times)) => {
-            if wstatus != 0 {
-                t.mm.write_obj(wstatus, &st.wait_status())?;
-            }
-            if rusage != 0 {
-                t.mm.write_obj(rusage, &super::time::rusage(times))?;
-            }
-            Ok(child as u64)
-        }
+    let Some((child, ev)) = kernel.procs.wait(t.pid, which, opts)? else {
+        return Ok(0);
+    };
+    let (status, times) = match ev {
+        ChildEvent::Exited(st, times) => (st.wait_status(), times),
+        ChildEvent::Stopped(sig) => (0x7f | (sig << 8), Default::default()),
+        ChildEvent::Continued => (0xffff, Default::default()),
+    };
+    if wstatus != 0 {
+        t.mm.write_obj(wstatus, &status)?;
     }
+    if rusage != 0 {
+        t.mm.write_obj(rusage, &super::time::rusage(times))?;
+    }
+    Ok(child as u64)
 }
 
 pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    use crate::kernel::proctable::WaitFor;
+    use crate::kernel::proctable::{ChildEvent, WaitFor, WaitOptions};
     let (idtype, id, infop, options) = (a[0] as u32, a[1] as i32, a[2], a[3] as i32);
     let known = libc::WNOHANG
         | libc::WEXITED
@@ -359,21 +368,41 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     let which = match idtype {
         libc::P_ALL => WaitFor::Any,
         libc::P_PID if id > 0 => WaitFor::Pid(id),
-        libc::P_PGID => WaitFor::Any,
+        libc::P_PGID if id > 0 => WaitFor::Pgid(id),
+        libc::P_PGID if id == 0 => {
+            WaitFor::Pgid(t.group().pgid.load(std::sync::atomic::Ordering::Relaxed))
+        }
         _ => return Err(Errno::EINVAL),
     };
+    let opts = WaitOptions {
+        exited: options & libc::WEXITED != 0,
+        stopped: options & libc::WSTOPPED != 0,
+        continued: options & libc::WCONTINUED != 0,
+        nohang: options & libc::WNOHANG != 0,
+        consume: options & libc::WNOWAIT == 0,
+    };
     let kernel = t.kernel.clone();
-    let reap = options & libc::WNOWAIT == 0;
-    let found = kernel
-        .procs
-        .wait(t.pid, which, options & libc::WNOHANG != 0, reap)?;
+    let found = kernel.procs.wait(t.pid, which, opts)?;
     if infop != 0 {
         // siginfo_t for SIGCHLD: signo, errno, code, then pid, uid, status.
         let mut info = [0u8; 128];
-        if let Some((pid, st, _)) = found {
-            let (code, status) = match st {
-                ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
-                ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
+        if let Some((pid, ev)) = found {
+            let (code, status) = match ev {
+                ChildEvent::Exited(ExitStatus::Exited(c), _) => (libc::CLD_EXITED, c),
+                ChildEvent::Exited(ExitStatus::Signaled(s), _) => {
+                    let core = crate::kernel::signal::default_action(s)
+                        == crate::kernel::signal::Default::Core;
+                    (
+                        if core {
+                            libc::CLD_DUMPED
+                        } else {
+                            libc::CLD_KILLED
+                        },
+                        s,
+                    )
+                }
+                ChildEvent::Stopped(s) => (libc::CLD_STOPPED, s),
+                ChildEvent::Continued => (libc::CLD_CONTINUED, libc::SIGCONT),
             };
             info[0..4].copy_from_slice(&libc::SIGCHLD.to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
@@ -408,6 +437,7 @@ pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let pgid = if pgid == 0 { pid } else { pgid };
     target.pgid.store(pgid, Ordering::Relaxed);
+    t.kernel.procs.set_pgid(pid, pgid);
     Ok(0)
 }
 
@@ -456,6 +486,7 @@ pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
     }
     g.pgid.store(t.pid, Ordering::Relaxed);
     g.sid.store(t.pid, Ordering::Relaxed);
+    t.kernel.procs.set_pgid(t.pid, t.pid);
     Ok(t.pid as u64)
 }
 
