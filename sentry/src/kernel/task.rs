@@ -36,10 +36,9 @@ impl ExitStatus {
     pub fn wait_status(self) -> i32 {
         match self {
             ExitStatus::Exited(c) => (c & 0xff) << 8,
-            ExitStatus::Signaled(s) => {
-                let core = signal::default_action(s) == signal::Default::Core;
-                (s & 0x7f) | if core { 0x80 } else { 0 }
-            }
+            // No core files are written, so the core-dump bit stays clear
+            // (as on Linux with RLIMIT_CORE 0).
+            ExitStatus::Signaled(s) => s & 0x7f,
         }
     }
 }
@@ -379,6 +378,13 @@ impl Task {
         }
         self.finish();
         super::wait::set_current(None);
+        // The host thread that created a stub process is its parent: if it
+        // ended, the stub (and every thread still using it) would die with
+        // it. Stay until no other task uses this address space.
+        let mm = std::mem::replace(&mut self.mm, Arc::new(MemoryManager::placeholder()));
+        while Arc::strong_count(&mm) > 1 && mm.created_by_current_thread() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// Delivers a synchronous signal (a fault): one that is blocked or
@@ -529,11 +535,9 @@ impl Task {
     fn finish(&mut self) {
         if self.clear_child_tid != 0 {
             let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
-            let key = (
-                Arc::as_ptr(&self.mm) as *const u8 as usize,
-                self.clear_child_tid,
-            );
-            self.kernel.futexes.wake(key, 1, u32::MAX);
+            if let Ok(key) = self.mm.futex_key(self.clear_child_tid) {
+                self.kernel.futexes.wake(key, 1, u32::MAX);
+            }
         }
         let mut mine = self.thread_times();
         if !last_thread_of(self.group()) {
@@ -549,7 +553,7 @@ impl Task {
         }
         let last = {
             let mut threads = group.threads.lock();
-            threads.retain(|t| t.tid != self.tid);
+            threads.retain(|t| !Arc::ptr_eq(t, &self.handle));
             threads.is_empty()
         };
         if !last {
@@ -807,11 +811,7 @@ impl Task {
             .iter()
             .flat_map(|a| a.iter().copied().chain([0]))
             .collect();
-        if self.group().threads.lock().len() > 1 {
-            // Other threads would keep running in the old image.
-            log::debug!("execve from a multi-threaded process is not supported yet");
-            return Err(Errno::EAGAIN);
-        }
+        let multithreaded = self.group().threads.lock().len() > 1;
         let prepared = loader::prepare(ExecArgs {
             walker: self.walker(),
             path,
@@ -824,18 +824,36 @@ impl Task {
                 self.creds.egid,
             ),
         })?;
-        // Past this point the old image is gone: reuse its host address
-        // space (cheaper than a new one), emptied.
+        // Past this point the old image is gone.
+        if multithreaded {
+            self.kill_other_threads();
+        }
         let (lo, hi) = self.kernel.platform.address_range();
-        let asp = self.mm.address_space().clone();
-        let mm = match asp.unmap(lo, hi - lo) {
-            Ok(()) => Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi)),
-            Err(e) => {
+        let shared = Arc::strong_count(&self.mm) > 1 || !self.mm.created_by_current_thread();
+        let asp = if shared {
+            // Other tasks still use the old address space: start a new one.
+            match self.kernel.platform.new_address_space() {
+                Ok(a) => a,
+                Err(e) => {
+                    log::warn!("exec: {e}");
+                    self.group().exit_all(ExitStatus::Signaled(libc::SIGKILL));
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        } else {
+            // Reuse the host address space, emptied: cheaper than a new one.
+            let asp = self.mm.address_space().clone();
+            if let Err(e) = asp.unmap(lo, hi - lo) {
                 log::warn!("exec: {e}");
                 self.group().exit_all(ExitStatus::Signaled(libc::SIGKILL));
                 return Err(Errno::ENOMEM);
             }
+            asp
         };
+        if shared {
+            self.mm.address_space().release_thread();
+        }
+        let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi));
         let image = match loader::map(&mm, prepared) {
             Ok(i) => i,
             Err(e) => {
@@ -866,6 +884,34 @@ impl Task {
 
 fn last_thread_of(group: &ThreadGroup) -> bool {
     group.threads.lock().len() <= 1
+}
+
+impl Task {
+    /// execve in a multi-threaded process: every other thread ends, and
+    /// the caller takes over the process id as its thread id.
+    fn kill_other_threads(&mut self) {
+        let others: Vec<_> = self
+            .group()
+            .threads
+            .lock()
+            .iter()
+            .filter(|t| !Arc::ptr_eq(t, &self.handle))
+            .cloned()
+            .collect();
+        for t in &others {
+            t.killed.store(true, Ordering::SeqCst);
+            t.interrupt();
+        }
+        while self.group().threads.lock().len() > 1 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if self.tid != self.pid {
+            let mut tasks = self.kernel.tasks.lock();
+            tasks.remove(&self.tid);
+            tasks.insert(self.pid, self.handle.clone());
+            self.tid = self.pid;
+        }
+    }
 }
 
 /// Adds a thread to its group and the kernel's tables.

@@ -210,6 +210,8 @@ pub struct Snapshot {
 pub struct MemoryManager {
     mf: Arc<MemoryFile>,
     asp: Arc<dyn AddressSpace>,
+    /// The host thread that created the address space (its stub's parent).
+    creator: libc::pid_t,
     /// Lowest and one-past-highest usable address.
     lo: u64,
     hi: u64,
@@ -232,6 +234,8 @@ impl MemoryManager {
         MemoryManager {
             mf,
             asp,
+            // SAFETY: gettid has no preconditions.
+            creator: unsafe { libc::gettid() },
             lo,
             hi,
             mmap_top: hi - STACK_SIZE - (256 << 20),
@@ -241,6 +245,70 @@ impl MemoryManager {
                 brk: 0,
             }),
         }
+    }
+
+    /// An address space with nothing in it and no platform behind it, to
+    /// stand in for one that was handed on.
+    pub fn placeholder() -> Self {
+        struct NoSpace;
+        impl AddressSpace for NoSpace {
+            fn map(&self, _: u64, _: u64, _: u64, _: Perms) -> platform::Result<()> {
+                Err(platform::Error::Misuse("placeholder address space"))
+            }
+            fn unmap(&self, _: u64, _: u64) -> platform::Result<()> {
+                Ok(())
+            }
+            fn protect(&self, _: u64, _: u64, _: Perms) -> platform::Result<()> {
+                Ok(())
+            }
+            fn new_thread(&self) -> platform::Result<u64> {
+                Err(platform::Error::Misuse("placeholder address space"))
+            }
+            fn adopt_thread(&self, _: u64) -> platform::Result<()> {
+                Err(platform::Error::Misuse("placeholder address space"))
+            }
+            fn release_thread(&self) {}
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+        static MF: std::sync::OnceLock<Arc<MemoryFile>> = std::sync::OnceLock::new();
+        let mf = MF
+            .get_or_init(|| Arc::new(MemoryFile::new(PAGE).expect("placeholder memory file")))
+            .clone();
+        MemoryManager::new(
+            mf,
+            Arc::new(NoSpace),
+            PAGE,
+            2 * PAGE + STACK_SIZE + (256 << 20),
+        )
+    }
+
+    /// Whether the calling host thread created this address space.
+    pub fn created_by_current_thread(&self) -> bool {
+        // SAFETY: gettid has no preconditions.
+        self.creator == unsafe { libc::gettid() }
+    }
+
+    /// The futex key of the word at `addr`: the memory itself for shared
+    /// mappings (so processes sharing it meet), else this address space.
+    pub fn futex_key(&self, addr: u64) -> Result<(usize, u64), Errno> {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        let inner = self.inner.lock();
+        let vma = inner
+            .vmas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
+            .ok_or(Errno::EFAULT)?;
+        Ok(if vma.shared {
+            (0, vma.memoff + (addr - vma.start))
+        } else {
+            (self as *const Self as usize, addr)
+        })
     }
 
     /// The platform's view of this address space.

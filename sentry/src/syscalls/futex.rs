@@ -1,6 +1,5 @@
 //! futex(2).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::errno::{Errno, SysResult};
@@ -17,10 +16,7 @@ const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
 fn key(t: &Task, addr: u64) -> Result<(usize, u64), Errno> {
-    if !addr.is_multiple_of(4) {
-        return Err(Errno::EINVAL);
-    }
-    Ok((Arc::as_ptr(&t.mm) as *const u8 as usize, addr))
+    t.mm.futex_key(addr)
 }
 
 fn deadline(t: &Task, ts: u64, absolute: bool, realtime: bool) -> Result<Option<Instant>, Errno> {
@@ -95,6 +91,9 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
         (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    if realtime && !matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET) {
+        return Err(Errno::ENOSYS);
+    }
     match cmd {
         FUTEX_WAIT => {
             let dl = deadline(t, ts, false, realtime)?;
@@ -112,6 +111,9 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             Ok(t.kernel.futexes.wake(key(t, addr)?, val as usize, bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if (val as i32) < 0 || (ts as i32) < 0 {
+                return Err(Errno::EINVAL);
+            }
             if cmd == FUTEX_CMP_REQUEUE && t.mm.read_obj::<u32>(addr)? != val3 {
                 return Err(Errno::EAGAIN);
             }
