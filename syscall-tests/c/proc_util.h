@@ -13,6 +13,7 @@
 
 #include <elf.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -42,19 +43,29 @@ static inline void pu_sleep_ms(long ms)
         ;
 }
 
-/* Burns about `ms` milliseconds of user CPU time. */
+static inline long long pu_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Burns about `ms` milliseconds of this thread's CPU time (gives up after
+ * 2 s of wall time on a busy machine). */
 static inline void pu_burn_ms(long ms)
 {
-    long long end = pu_now_ns() + ms * 1000000LL;
+    long long end_cpu = pu_cpu_ns() + ms * 1000000LL;
+    long long end_wall = pu_now_ns() + 2000000000LL;
     volatile unsigned long x = 0;
-    while (pu_now_ns() < end)
+    while (pu_cpu_ns() < end_cpu && pu_now_ns() < end_wall)
         for (int i = 0; i < 10000; i++)
             x += i;
 }
 
 /*
  * Waits for `pid` (a plain waitpid, retried on EINTR) for at most
- * `timeout_ms`; on timeout kills it with SIGKILL, reaps it and returns -2.
+ * `timeout_ms`; on timeout kills it with SIGKILL, reaps it (waiting at most
+ * 2 s more) and returns -2.
  * Returns the wait status, or -1 (errno set) if waitpid failed.
  */
 static inline int pu_wait_ms(pid_t pid, int timeout_ms)
@@ -69,8 +80,10 @@ static inline int pu_wait_ms(pid_t pid, int timeout_ms)
             return -1;
         if (pu_now_ns() > deadline) {
             kill(pid, SIGKILL);
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
+            /* Bounded as well: a broken kill/wait must not hang the run. */
+            long long end = pu_now_ns() + 2000000000LL;
+            while (waitpid(pid, &st, WNOHANG) == 0 && pu_now_ns() < end)
+                pu_sleep_ms(1);
             return -2;
         }
         pu_sleep_ms(1);
@@ -94,6 +107,43 @@ static inline int pu_code(int st)
     if (WIFSIGNALED(st))
         return 1000 + WTERMSIG(st);
     return 2000 + st;
+}
+
+/* In a child that should wait to be signalled: idles (interruptible
+ * sleeps) for at most 2 s, then exits with 99 so that a signal the sandbox
+ * lost cannot hang the run. */
+static inline void pu_idle(void) __attribute__((noreturn));
+static inline void pu_idle(void)
+{
+    long long end = pu_now_ns() + 2000000000LL;
+    while (pu_now_ns() < end) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    _exit(99);
+}
+
+/* Forks a child that sends `sig` to us after `ms` milliseconds, so that a
+ * wait for a signal the sandbox never delivers ends anyway (the case then
+ * fails on its timing or siginfo checks). Stop it with pu_backstop_end. */
+static inline pid_t pu_backstop(int sig, long ms)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        pu_sleep_ms(ms);
+        kill(parent, sig);
+        _exit(0);
+    }
+    return pid;
+}
+
+static inline void pu_backstop_end(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        pu_wait(pid);
+    }
 }
 
 /* Reads exactly n bytes (retrying on EINTR); returns n or what read gave. */

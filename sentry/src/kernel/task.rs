@@ -54,6 +54,8 @@ pub struct Creds {
     pub egid: u32,
     pub sgid: u32,
     pub groups: Vec<u32>,
+    pub fsuid: u32,
+    pub fsgid: u32,
     pub caps_effective: u64,
     pub caps_permitted: u64,
     pub caps_inheritable: u64,
@@ -75,6 +77,8 @@ impl Creds {
             egid: gid,
             sgid: gid,
             groups,
+            fsuid: uid,
+            fsgid: gid,
             caps_effective: caps,
             caps_permitted: caps,
             caps_inheritable: 0,
@@ -131,6 +135,8 @@ pub struct Task {
     pub exit: Option<ExitStatus>,
     /// A handler replaced all registers (execve, rt_sigreturn).
     pub regs_replaced: bool,
+    /// Tells a vfork parent that this child exec'd or exited.
+    pub vfork_done: Option<crossbeam_channel::Sender<()>>,
 }
 
 fn default_rlimits() -> [(u64, u64); NLIMITS] {
@@ -194,6 +200,7 @@ struct CloneProto {
     clear_tid: u64,
     set_tid: u64,
     fp: Option<platform::FpState>,
+    vfork_done: Option<crossbeam_channel::Sender<()>>,
 }
 
 fn platform_errno(e: platform::Error) -> Errno {
@@ -271,6 +278,7 @@ impl Task {
             comm: image.comm,
             exit: None,
             regs_replaced: false,
+            vfork_done: None,
         };
         task.publish_info();
         Ok(task)
@@ -533,9 +541,10 @@ impl Task {
 
     /// Leaves the thread group; the last thread out ends the process.
     fn finish(&mut self) {
+        self.vfork_done.take();
         if self.clear_child_tid != 0 {
             let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
-            if let Ok(key) = self.mm.futex_key(self.clear_child_tid) {
+            if let Ok(key) = self.mm.futex_key(self.clear_child_tid, false) {
                 self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
@@ -566,8 +575,9 @@ impl Task {
         self.kernel.groups.lock().remove(&self.pid);
         let ppid = self.kernel.procs.parent(self.pid);
         let total = *group.dead_times.lock() + *group.children_times.lock();
+        let children = self.kernel.procs.children(self.pid);
         self.kernel.procs.exit(self.pid, status, total);
-        for child in self.kernel.procs.children(self.pid) {
+        for child in children {
             let g = self.kernel.groups.lock().get(&child).cloned();
             if let Some(g) = g {
                 let sig = g.pdeath_signal.load(Ordering::Relaxed);
@@ -672,21 +682,32 @@ impl Task {
     /// `parent_tid`, if non-zero, receives the new tid before the thread
     /// can run (CLONE_PARENT_SETTID), so that a thread exiting at once
     /// still finds its id there to clear.
+    ///
+    /// With `process`, the new task is instead a new process that shares
+    /// this address space (clone with CLONE_VM but not CLONE_THREAD:
+    /// vfork, posix_spawn); `Some(true)` also waits, like CLONE_VFORK,
+    /// until the child execs or exits.
     pub fn spawn_thread(
         &mut self,
         child_regs: Regs,
         share_files: bool,
-        clear_tid: u64,
-        set_tid: u64,
-        parent_tid: u64,
+        ids: (u64, u64, u64),
+        process: Option<bool>,
     ) -> Result<i32, Errno> {
+        let (clear_tid, set_tid, parent_tid) = ids;
         let token = self
             .mm
             .address_space()
             .new_thread()
             .map_err(platform_errno)?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
-        let tid = self.kernel.procs.new_tid();
+        let tid = match process {
+            Some(_) => self
+                .kernel
+                .procs
+                .add(self.pid, self.group().pgid.load(Ordering::Relaxed)),
+            None => self.kernel.procs.new_tid(),
+        };
         if parent_tid != 0 {
             self.mm.write_obj(parent_tid, &tid)?;
         }
@@ -695,9 +716,25 @@ impl Task {
         } else {
             self.fds.copy()
         };
-        let proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
+        let mut proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
-        let group = self.group().clone();
+        let group = match process {
+            Some(_) => {
+                let g = ThreadGroup::new(
+                    tid,
+                    *self.group().actions.lock(),
+                    self.group().pgid.load(Ordering::Relaxed),
+                    self.group().sid.load(Ordering::Relaxed),
+                );
+                g.info.lock().cmdline = self.group().info.lock().cmdline.clone();
+                g
+            }
+            None => self.group().clone(),
+        };
+        let (vfork_tx, vfork_rx) = crossbeam_channel::bounded(1);
+        if process == Some(true) {
+            proto.vfork_done = Some(vfork_tx);
+        }
         let mm = self.mm.clone();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new()
@@ -722,6 +759,10 @@ impl Task {
             return Err(Errno::EAGAIN);
         }
         ready_rx.recv().unwrap_or(Err(Errno::EAGAIN))?;
+        if process == Some(true) {
+            // The child borrows our memory until it execs or exits.
+            let _ = vfork_rx.recv();
+        }
         Ok(tid)
     }
 
@@ -748,6 +789,7 @@ impl Task {
             clear_tid,
             set_tid,
             fp,
+            vfork_done: None,
         }
     }
 
@@ -793,6 +835,7 @@ impl Task {
             comm: p.comm,
             exit: None,
             regs_replaced: false,
+            vfork_done: p.vfork_done,
         };
         if new_process {
             task.publish_info();
@@ -876,6 +919,16 @@ impl Task {
         self.altstack = AltStack::DISABLED;
         self.clear_child_tid = 0;
         self.robust_list = (0, 0);
+        self.group().execed.store(true, Ordering::Relaxed);
+        self.vfork_done.take();
+        let timers: Vec<_> = self.group().posix_timers.lock().drain().collect();
+        for (_, timer) in timers {
+            timer.timer.set(
+                self.group(),
+                std::time::Duration::ZERO,
+                std::time::Duration::ZERO,
+            );
+        }
         self.group().info.lock().cmdline = cmdline;
         self.publish_info();
         Ok(())

@@ -124,6 +124,8 @@ pub struct ThreadGroup {
     pub sid: AtomicI32,
     /// ITIMER_REAL (alarm).
     pub real_timer: super::itimer::RealTimer,
+    /// POSIX timers by id.
+    pub posix_timers: Mutex<std::collections::HashMap<i32, Arc<super::itimer::PosixTimer>>>,
     /// What /proc shows.
     pub info: Mutex<ProcessInfo>,
     /// Job-control stop: true while stopped, with the condvar stopped
@@ -132,6 +134,8 @@ pub struct ThreadGroup {
     stop_cv: parking_lot::Condvar,
     /// SIGCONT resumed the process and its parent has not been told yet.
     pub continued: AtomicBool,
+    /// The process has called execve (setpgid on it fails with EACCES).
+    pub execed: AtomicBool,
     /// Nice value (-20..19).
     pub nice: AtomicI32,
     /// PR_SET_PDEATHSIG: sent when the parent dies.
@@ -177,10 +181,12 @@ impl ThreadGroup {
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
+            posix_timers: Mutex::new(std::collections::HashMap::new()),
             info: Mutex::new(ProcessInfo::default()),
             stopped: Mutex::new(false),
             stop_cv: parking_lot::Condvar::new(),
             continued: AtomicBool::new(false),
+            execed: AtomicBool::new(false),
             nice: AtomicI32::new(0),
             pdeath_signal: AtomicI32::new(0),
             dumpable: AtomicI32::new(1),

@@ -291,8 +291,9 @@ impl MemoryManager {
     }
 
     /// The futex key of the word at `addr`: the memory itself for shared
-    /// mappings (so processes sharing it meet), else this address space.
-    pub fn futex_key(&self, addr: u64) -> Result<(usize, u64), Errno> {
+    /// mappings (so processes sharing it meet) unless `private`, else this
+    /// address space.
+    pub fn futex_key(&self, addr: u64, private: bool) -> Result<(usize, u64), Errno> {
         if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
@@ -304,7 +305,7 @@ impl MemoryManager {
             .map(|(_, v)| v)
             .filter(|v| v.end > addr)
             .ok_or(Errno::EFAULT)?;
-        Ok(if vma.shared {
+        Ok(if vma.shared && !private {
             (0, vma.memoff + (addr - vma.start))
         } else {
             (self as *const Self as usize, addr)

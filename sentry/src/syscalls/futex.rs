@@ -15,8 +15,8 @@ const FUTEX_WAKE_BITSET: i32 = 10;
 const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
-fn key(t: &Task, addr: u64) -> Result<(usize, u64), Errno> {
-    t.mm.futex_key(addr)
+fn key(t: &Task, addr: u64, private: bool) -> Result<(usize, u64), Errno> {
+    t.mm.futex_key(addr, private)
 }
 
 fn deadline(t: &Task, ts: u64, absolute: bool, realtime: bool) -> Result<Option<Instant>, Errno> {
@@ -43,8 +43,15 @@ fn deadline(t: &Task, ts: u64, absolute: bool, realtime: bool) -> Result<Option<
     Ok(Some(Instant::now() + d.saturating_sub(now)))
 }
 
-fn wait(t: &Task, addr: u64, val: u32, dl: Option<Instant>, bitset: u32) -> SysResult {
-    let k = key(t, addr)?;
+fn wait(
+    t: &Task,
+    addr: u64,
+    val: u32,
+    dl: Option<Instant>,
+    bitset: u32,
+    private: bool,
+) -> SysResult {
+    let k = key(t, addr, private)?;
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
@@ -91,24 +98,27 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
         (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
     if realtime && !matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET) {
         return Err(Errno::ENOSYS);
     }
     match cmd {
         FUTEX_WAIT => {
             let dl = deadline(t, ts, false, realtime)?;
-            wait(t, addr, val, dl, u32::MAX)
+            wait(t, addr, val, dl, u32::MAX, private)
         }
         FUTEX_WAIT_BITSET => {
             let dl = deadline(t, ts, true, realtime)?;
-            wait(t, addr, val, dl, val3)
+            wait(t, addr, val, dl, val3, private)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let bitset = if cmd == FUTEX_WAKE { u32::MAX } else { val3 };
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            Ok(t.kernel.futexes.wake(key(t, addr)?, val as usize, bitset) as u64)
+            Ok(t.kernel
+                .futexes
+                .wake(key(t, addr, private)?, val as usize, bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if (val as i32) < 0 || (ts as i32) < 0 {
@@ -117,13 +127,13 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             if cmd == FUTEX_CMP_REQUEUE && t.mm.read_obj::<u32>(addr)? != val3 {
                 return Err(Errno::EAGAIN);
             }
-            let (from, to) = (key(t, addr)?, key(t, addr2)?);
+            let (from, to) = (key(t, addr, private)?, key(t, addr2, private)?);
             Ok(t.kernel
                 .futexes
                 .requeue(from, to, val as usize, ts as usize) as u64)
         }
         FUTEX_WAKE_OP => {
-            let (k1, k2) = (key(t, addr)?, key(t, addr2)?);
+            let (k1, k2) = (key(t, addr, private)?, key(t, addr2, private)?);
             let cond = wake_op(t, addr2, val3)?;
             let mut n = t.kernel.futexes.wake(k1, val as usize, u32::MAX);
             if cond {

@@ -81,9 +81,9 @@ table! {
     38 => time::setitimer, Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire");
     39 => info::getpid, Full;
     62 => signal::kill, Full;
-    56 => process::clone, Partial("new processes get a copy of memory even with CLONE_VM; threads always share cwd");
+    56 => process::clone, Partial("threads always share the working directory");
     57 => process::fork, Full;
-    58 => process::vfork, Partial("the child gets a copy of memory, not a share");
+    58 => process::vfork, Full;
     59 => process::execve, Partial("single-threaded processes only");
     60 => process::exit, Full;
     61 => process::wait4, Partial("no stopped or continued children; rusage is zero");
@@ -178,6 +178,11 @@ table! {
     199 => fs::fremovexattr, Partial("no attributes are stored yet");
     200 => signal::tkill, Full;
     218 => process::set_tid_address, Full;
+    222 => time::timer_create, Partial("CPU-time clocks count wall time");
+    223 => time::timer_settime, Full;
+    224 => time::timer_gettime, Full;
+    225 => time::timer_getoverrun, Full;
+    226 => time::timer_delete, Full;
     228 => time::clock_gettime, Partial("no clocks of other processes or threads");
     229 => time::clock_getres, Full;
     230 => time::clock_nanosleep, Partial("not interruptible by signals");

@@ -235,9 +235,8 @@ const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
 
-/// fork, vfork and clone of a new process. The child gets a copy of the
-/// parent's memory even with CLONE_VM|CLONE_VFORK (posix_spawn), which such
-/// callers cannot tell apart except by writing to shared memory.
+/// fork, vfork and clone: a thread (CLONE_THREAD), a process sharing the
+/// address space (CLONE_VM: vfork, posix_spawn), or a copy-on-write copy.
 fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
     // The combinations Linux refuses.
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0
@@ -258,7 +257,7 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     if flags & ns != 0 {
         return Err(Errno::EPERM);
     }
-    let _ = (CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_VFORK);
+    let _ = CLONE_FS;
     let mut regs = t.regs;
     regs.rax = 0;
     if stack != 0 {
@@ -282,8 +281,12 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     } else {
         0
     };
+    let files = flags & CLONE_FILES != 0;
     let pid = if flags & CLONE_THREAD != 0 {
-        t.spawn_thread(regs, flags & CLONE_FILES != 0, clear, set, parent_tid)?
+        t.spawn_thread(regs, files, (clear, set, parent_tid), None)?
+    } else if flags & CLONE_VM != 0 {
+        let vfork = flags & CLONE_VFORK != 0;
+        t.spawn_thread(regs, files, (clear, set, parent_tid), Some(vfork))?
     } else {
         let pid = t.fork(regs, clear, set)?;
         if parent_tid != 0 {
@@ -435,7 +438,20 @@ pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
     if target.sid.load(Ordering::Relaxed) == pid {
         return Err(Errno::EPERM);
     }
+    if pid != t.pid && target.execed.load(Ordering::Relaxed) {
+        return Err(Errno::EACCES);
+    }
     let pgid = if pgid == 0 { pid } else { pgid };
+    // Joining another group: it must exist in the same session.
+    if pgid != pid {
+        let sid = target.sid.load(Ordering::Relaxed);
+        let exists = t.kernel.groups.lock().values().any(|g| {
+            g.pgid.load(Ordering::Relaxed) == pgid && g.sid.load(Ordering::Relaxed) == sid
+        });
+        if !exists {
+            return Err(Errno::EPERM);
+        }
+    }
     target.pgid.store(pgid, Ordering::Relaxed);
     t.kernel.procs.set_pgid(pid, pgid);
     Ok(0)

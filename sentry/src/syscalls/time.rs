@@ -40,17 +40,58 @@ fn timespec(d: Duration) -> libc::timespec {
     }
 }
 
+/// The CPU time a CPU-time clock id names (CLOCK_*_CPUTIME_ID, or the
+/// ids clock_getcpuclockid and pthread_getcpuclockid make).
+fn cpu_clock(t: &Task, id: i32) -> Result<Option<Duration>, Errno> {
+    let total = |c: CpuTimes| Some(c.user + c.sys);
+    match id {
+        libc::CLOCK_PROCESS_CPUTIME_ID => return Ok(total(t.process_times())),
+        libc::CLOCK_THREAD_CPUTIME_ID => return Ok(total(t.thread_times())),
+        id if id >= 0 => return Ok(None),
+        _ => {}
+    }
+    if id & 3 == 3 {
+        return Err(Errno::EINVAL);
+    }
+    let pid = !(id >> 3);
+    let per_thread = id & 4 != 0;
+    if per_thread {
+        if pid == 0 || pid == t.tid {
+            return Ok(total(t.thread_times()));
+        }
+        let th = t
+            .kernel
+            .tasks
+            .lock()
+            .get(&pid)
+            .cloned()
+            .ok_or(Errno::EINVAL)?;
+        if th.group.pid != t.pid {
+            return Err(Errno::EINVAL);
+        }
+        // Another thread's own time is not visible here: report what the
+        // process has used, which bounds it.
+        return Ok(total(t.process_times()));
+    }
+    if pid == 0 || pid == t.pid {
+        return Ok(total(t.process_times()));
+    }
+    let g = t
+        .kernel
+        .groups
+        .lock()
+        .get(&pid)
+        .cloned()
+        .ok_or(Errno::EINVAL)?;
+    let dead = *g.dead_times.lock();
+    Ok(total(dead))
+}
+
 pub fn clock_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let ts = match a[0] as i32 {
-        libc::CLOCK_PROCESS_CPUTIME_ID => {
-            let c = t.process_times();
-            timespec(c.user + c.sys)
-        }
-        libc::CLOCK_THREAD_CPUTIME_ID => {
-            let c = t.thread_times();
-            timespec(c.user + c.sys)
-        }
-        id => now(host_clock(id)?),
+    let id = a[0] as i32;
+    let ts = match cpu_clock(t, id)? {
+        Some(d) => timespec(d),
+        None => now(host_clock(id)?),
     };
     t.mm.write_obj(a[1], &ts)?;
     Ok(0)
@@ -61,6 +102,12 @@ pub fn rusage(c: CpuTimes) -> libc::rusage {
     let mut r: libc::rusage = crate::mm::Plain::zeroed();
     r.ru_utime = to_timeval(c.user);
     r.ru_stime = to_timeval(c.sys);
+    // Peak memory is not tracked per process; the sandbox's own peak
+    // bounds it.
+    let mut host: libc::rusage = crate::mm::Plain::zeroed();
+    // SAFETY: valid out pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut host) };
+    r.ru_maxrss = host.ru_maxrss;
     r
 }
 
@@ -93,7 +140,15 @@ pub fn times(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn clock_getres(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let clock = host_clock(a[0] as i32)?;
+    let id = a[0] as i32;
+    if id < 0 {
+        cpu_clock(t, id)?;
+        if a[1] != 0 {
+            t.mm.write_obj(a[1], &timespec(Duration::from_nanos(1)))?;
+        }
+        return Ok(0);
+    }
+    let clock = host_clock(id)?;
     if a[1] != 0 {
         let mut ts: libc::timespec = Plain::zeroed();
         // SAFETY: valid out pointer.
@@ -245,5 +300,139 @@ pub fn setitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[2] != 0 {
         t.mm.write_obj(a[2], &[to_timeval(old_iv), to_timeval(old_left)])?;
     }
+    Ok(0)
+}
+
+fn itimerspec(t: &Task, addr: u64) -> Result<(Duration, Duration), Errno> {
+    let v: [libc::timespec; 2] = [t.mm.read_obj(addr)?, t.mm.read_obj(addr + 16)?];
+    let d = |ts: &libc::timespec| -> Result<Duration, Errno> {
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    };
+    Ok((d(&v[0])?, d(&v[1])?))
+}
+
+fn write_itimerspec(t: &Task, addr: u64, interval: Duration, value: Duration) -> Result<(), Errno> {
+    t.mm.write_obj(addr, &timespec(interval))?;
+    t.mm.write_obj(addr + 16, &timespec(value))
+}
+
+fn posix_timer(
+    t: &Task,
+    id: i32,
+) -> Result<std::sync::Arc<crate::kernel::itimer::PosixTimer>, Errno> {
+    t.group()
+        .posix_timers
+        .lock()
+        .get(&id)
+        .cloned()
+        .ok_or(Errno::EINVAL)
+}
+
+pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use crate::kernel::itimer::{Notify, PosixTimer};
+    let (clock, sevp, out) = (a[0] as i32, a[1], a[2]);
+    if cpu_clock(t, clock)?.is_none() {
+        host_clock(clock)?;
+    }
+    let id = {
+        let timers = t.group().posix_timers.lock();
+        (0..i32::MAX)
+            .find(|i| !timers.contains_key(i))
+            .ok_or(Errno::EAGAIN)?
+    };
+    let notify = if sevp == 0 {
+        Notify::Signal {
+            signo: libc::SIGALRM,
+            value: id as u64,
+            tid: None,
+        }
+    } else {
+        let value: u64 = t.mm.read_obj(sevp)?;
+        let signo: i32 = t.mm.read_obj(sevp + 8)?;
+        let kind: i32 = t.mm.read_obj(sevp + 12)?;
+        let tid: i32 = t.mm.read_obj(sevp + 16)?;
+        match kind {
+            libc::SIGEV_NONE => Notify::None,
+            libc::SIGEV_SIGNAL | libc::SIGEV_THREAD_ID => {
+                if !(1..=64).contains(&signo) {
+                    return Err(Errno::EINVAL);
+                }
+                let tid = if kind == libc::SIGEV_THREAD_ID {
+                    let th = t
+                        .kernel
+                        .tasks
+                        .lock()
+                        .get(&tid)
+                        .cloned()
+                        .ok_or(Errno::EINVAL)?;
+                    if th.group.pid != t.pid {
+                        return Err(Errno::EINVAL);
+                    }
+                    Some(tid)
+                } else {
+                    None
+                };
+                Notify::Signal { signo, value, tid }
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+    };
+    t.mm.write_obj(out, &id)?;
+    let kernel = std::sync::Arc::downgrade(&t.kernel);
+    let find = std::sync::Arc::new(move |tid: i32| {
+        kernel
+            .upgrade()
+            .and_then(|k| k.tasks.lock().get(&tid).cloned())
+    });
+    let timer = PosixTimer::new(id, notify, find);
+    t.group()
+        .posix_timers
+        .lock()
+        .insert(id, std::sync::Arc::new(timer));
+    Ok(0)
+}
+
+pub fn timer_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (id, flags, new, old) = (a[0] as i32, a[1] as i32, a[2], a[3]);
+    let timer = posix_timer(t, id)?;
+    let (interval, mut value) = itimerspec(t, new)?;
+    if flags & libc::TIMER_ABSTIME != 0 && !value.is_zero() {
+        let n = now(libc::CLOCK_REALTIME);
+        let nowd = Duration::new(n.tv_sec as u64, n.tv_nsec as u32);
+        // An absolute time already past fires at once.
+        value = value.saturating_sub(nowd).max(Duration::from_nanos(1));
+    }
+    let group = t.group().clone();
+    let (old_left, old_iv) = timer.timer.set(&group, value, interval);
+    if old != 0 {
+        write_itimerspec(t, old, old_iv, old_left)?;
+    }
+    Ok(0)
+}
+
+pub fn timer_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let timer = posix_timer(t, a[0] as i32)?;
+    let (left, iv) = timer.timer.get();
+    write_itimerspec(t, a[1], iv, left)?;
+    Ok(0)
+}
+
+pub fn timer_getoverrun(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let timer = posix_timer(t, a[0] as i32)?;
+    Ok(timer.overrun.load(std::sync::atomic::Ordering::Relaxed) as u64)
+}
+
+pub fn timer_delete(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let timer = t
+        .group()
+        .posix_timers
+        .lock()
+        .remove(&(a[0] as i32))
+        .ok_or(Errno::EINVAL)?;
+    let group = t.group().clone();
+    timer.timer.set(&group, Duration::ZERO, Duration::ZERO);
     Ok(0)
 }

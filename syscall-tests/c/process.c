@@ -1,0 +1,764 @@
+/* Processes: fork, vfork, clone, posix_spawn, execve (ELF, #! scripts and
+ * failures), exit codes, wait4/waitpid/waitid, orphans, pid relations.
+ * Every case reaps the children it creates. */
+#include "proc_util.h"
+
+#include <sched.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+extern char **environ;
+
+static int global_value = 1;
+
+TEST(fork_returns_child_pid_and_exit_code)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(7);
+    EXPECT_GT(pid, 0);
+    EXPECT_NE(pid, getpid());
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 7);
+}
+
+TEST(fork_child_pid_relations)
+{
+    pid_t parent = getpid();
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        pid_t me = getpid();
+        CKN(1, getppid() == parent);
+        CKN(2, me != parent);
+        CKN(3, syscall(SYS_gettid) == me);
+        CKN(4, write(p[1], &me, sizeof(me)) == sizeof(me));
+        _exit(0);
+    }
+    close(p[1]);
+    pid_t reported = 0;
+    EXPECT_EQ(pu_read_full(p[0], &reported, sizeof(reported)), sizeof(reported));
+    EXPECT_EQ(reported, pid);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(fork_grandchild_ppid_is_child)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        pid_t me = getpid();
+        pid_t g = fork();
+        CK(g >= 0);
+        if (g == 0)
+            _exit(getppid() == me ? 0 : 1);
+        int st;
+        CKN(1, waitpid(g, &st, 0) == g);
+        CKN(2, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        _exit(0);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(fork_memory_is_copied)
+{
+    global_value = 5;
+    char *heap = malloc(64);
+    ASSERT_TRUE(heap != NULL);
+    strcpy(heap, "parent");
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        CKN(1, global_value == 5);
+        CKN(2, strcmp(heap, "parent") == 0);
+        global_value = 99;
+        strcpy(heap, "child");
+        _exit(0);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+    EXPECT_EQ(global_value, 5);
+    EXPECT_STREQ(heap, "parent");
+    free(heap);
+}
+
+TEST(fork_shared_mapping_is_shared)
+{
+    int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(shared != MAP_FAILED);
+    *shared = 1;
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        *shared = 42;
+        _exit(0);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+    EXPECT_EQ(*shared, 42);
+    munmap(shared, 4096);
+}
+
+TEST(fork_pipe_parent_child)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        close(p[0]);
+        CK(write(p[1], "hello", 5) == 5);
+        _exit(0);
+    }
+    close(p[1]);
+    char buf[16] = {0};
+    EXPECT_EQ(pu_read_full(p[0], buf, 5), 5);
+    EXPECT_STREQ(buf, "hello");
+    /* All writers gone: EOF. */
+    EXPECT_EQ(read(p[0], buf, sizeof(buf)), 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(exit_status_truncated_to_8_bits)
+{
+    static const int codes[] = {0, 1, 127, 255, 256, 257};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        pid_t pid = fork();
+        ASSERT_OK(pid);
+        if (pid == 0)
+            _exit(codes[i]);
+        int st;
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        EXPECT_TRUE(WIFEXITED(st));
+        EXPECT_EQ(WEXITSTATUS(st), codes[i] & 0xff);
+    }
+}
+
+TEST(exit_group_syscall_status)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        syscall(SYS_exit_group, 33);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 33);
+    pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        syscall(SYS_exit, 34);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 34);
+}
+
+TEST(wait_any_child_collects_all)
+{
+    enum { N = 8 };
+    pid_t pids[N];
+    int seen[N] = {0};
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ASSERT_OK(pids[i]);
+        if (pids[i] == 0)
+            _exit(10 + i);
+    }
+    for (int k = 0; k < N; k++) {
+        int st;
+        pid_t r = wait(&st);
+        ASSERT_GT(r, 0);
+        int found = 0;
+        for (int i = 0; i < N; i++) {
+            if (pids[i] == r) {
+                found = 1;
+                seen[i]++;
+                EXPECT_TRUE(WIFEXITED(st));
+                EXPECT_EQ(WEXITSTATUS(st), 10 + i);
+            }
+        }
+        EXPECT_TRUE(found);
+    }
+    for (int i = 0; i < N; i++)
+        EXPECT_EQ(seen[i], 1);
+    EXPECT_ERRNO(wait(NULL), ECHILD);
+}
+
+TEST(waitpid_specific_pid_out_of_order)
+{
+    pid_t a = fork();
+    ASSERT_OK(a);
+    if (a == 0)
+        _exit(1);
+    pid_t b = fork();
+    if (b == 0)
+        _exit(2);
+    ASSERT_OK(b);
+    int st;
+    EXPECT_EQ(waitpid(b, &st, 0), b);
+    EXPECT_EQ(WEXITSTATUS(st), 2);
+    EXPECT_EQ(waitpid(a, &st, 0), a);
+    EXPECT_EQ(WEXITSTATUS(st), 1);
+}
+
+TEST(waitpid_wnohang_running_child)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        char c;
+        close(p[1]);
+        _exit(read(p[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(p[0]);
+    int st = -1;
+    EXPECT_EQ(waitpid(pid, &st, WNOHANG), 0);
+    EXPECT_EQ(waitpid(-1, &st, WNOHANG), 0);
+    close(p[1]); /* child sees EOF and exits */
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(waitpid_echild)
+{
+    int st;
+    EXPECT_ERRNO(waitpid(-1, &st, 0), ECHILD);
+    EXPECT_ERRNO(waitpid(-1, &st, WNOHANG), ECHILD);
+    EXPECT_ERRNO(waitpid(getpid(), &st, 0), ECHILD);
+    EXPECT_ERRNO(waitpid(999999, &st, WNOHANG), ECHILD);
+}
+
+TEST(waitpid_reaped_child_gone)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(0);
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_ERRNO(waitpid(pid, &st, 0), ECHILD);
+    EXPECT_ERRNO(kill(pid, 0), ESRCH);
+}
+
+TEST(zombie_exists_until_reaped)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(3);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    /* Wait for it to exit without reaping it. */
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+    EXPECT_OK(kill(pid, 0));
+    EXPECT_EQ(pu_code(pu_wait(pid)), 3);
+}
+
+TEST(wait4_invalid_options_einval)
+{
+    int st;
+    EXPECT_ERRNO(syscall(SYS_wait4, -1, &st, 0x10000, NULL), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_wait4, -1, &st, WNOWAIT, NULL), EINVAL);
+}
+
+TEST(wait4_bad_status_pointer_efault)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(0);
+    siginfo_t si;
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+    EXPECT_ERRNO(syscall(SYS_wait4, pid, BAD_PTR, 0, NULL), EFAULT);
+    /* Whatever happened, do not leave the child behind. */
+    waitpid(pid, NULL, WNOHANG);
+}
+
+TEST(wait4_rusage_of_child)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        pu_burn_ms(30);
+        _exit(0);
+    }
+    struct rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    int st;
+    ASSERT_EQ(wait4(pid, &st, 0, &ru), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+    long long us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
+                   ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+    EXPECT_GT(us, 0);
+    EXPECT_LT(us, 5000000);
+    EXPECT_GT(ru.ru_maxrss, 0);
+}
+
+TEST(waitid_exited_siginfo)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(42);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED));
+    EXPECT_EQ(si.si_signo, SIGCHLD);
+    EXPECT_EQ(si.si_code, CLD_EXITED);
+    EXPECT_EQ(si.si_pid, pid);
+    EXPECT_EQ(si.si_status, 42);
+    EXPECT_EQ(si.si_uid, getuid());
+    EXPECT_ERRNO(waitid(P_PID, pid, &si, WEXITED), ECHILD);
+}
+
+TEST(waitid_killed_siginfo)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        pu_idle();
+    }
+    EXPECT_OK(kill(pid, SIGKILL));
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    ASSERT_OK(waitid(P_ALL, 0, &si, WEXITED));
+    EXPECT_EQ(si.si_pid, pid);
+    EXPECT_EQ(si.si_code, CLD_KILLED);
+    EXPECT_EQ(si.si_status, SIGKILL);
+}
+
+TEST(waitid_wnohang_nothing_zeroes_pid)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        char c;
+        close(p[1]);
+        _exit(read(p[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(p[0]);
+    siginfo_t si;
+    memset(&si, 0x55, sizeof(si));
+    EXPECT_EQ(waitid(P_PID, pid, &si, WEXITED | WNOHANG), 0);
+    EXPECT_EQ(si.si_pid, 0);
+    close(p[1]);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(waitid_wnowait_keeps_zombie)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0)
+        _exit(9);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+    EXPECT_EQ(si.si_status, 9);
+    memset(&si, 0, sizeof(si));
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+    EXPECT_EQ(si.si_pid, pid);
+    int st;
+    EXPECT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 9);
+}
+
+TEST(waitid_errors)
+{
+    siginfo_t si;
+    EXPECT_ERRNO(waitid(P_ALL, 0, &si, 0), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_waitid, 99, 0, &si, WEXITED, NULL), EINVAL);
+    EXPECT_ERRNO(waitid(P_PID, getpid(), &si, WEXITED), ECHILD);
+    EXPECT_ERRNO(waitid(P_ALL, 0, &si, WEXITED | WNOHANG), ECHILD);
+}
+
+TEST(wait_status_killed_by_sigterm)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        pu_idle();
+    }
+    EXPECT_OK(kill(pid, SIGTERM));
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_FALSE(WIFEXITED(st));
+    EXPECT_TRUE(WIFSIGNALED(st));
+    EXPECT_EQ(WTERMSIG(st), SIGTERM);
+    EXPECT_FALSE(WCOREDUMP(st));
+}
+
+TEST(wait_status_sigsegv_not_dumpable_no_core)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        prctl(PR_SET_DUMPABLE, 0);
+        signal(SIGSEGV, SIG_DFL);
+        *(volatile int *)16 = 1;
+        _exit(0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(st));
+    EXPECT_EQ(WTERMSIG(st), SIGSEGV);
+    /* A non-dumpable process never dumps core: the core bit stays clear. */
+    EXPECT_FALSE(WCOREDUMP(st));
+}
+
+TEST(wait_status_abort_sigabrt)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        prctl(PR_SET_DUMPABLE, 0);
+        abort();
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(st));
+    EXPECT_EQ(WTERMSIG(st), SIGABRT);
+    EXPECT_FALSE(WCOREDUMP(st));
+}
+
+TEST(waitpid_process_group)
+{
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        setpgid(0, 0);
+        _exit(4);
+    }
+    /* Both sides set the group to avoid the race. */
+    setpgid(pid, pid);
+    siginfo_t si;
+    ASSERT_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+    int st;
+    /* Our own process group has no child in it now. */
+    EXPECT_ERRNO(waitpid(0, &st, WNOHANG), ECHILD);
+    EXPECT_EQ(waitpid(-pid, &st, 0), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 4);
+}
+
+TEST(vfork_shares_memory_and_suspends_parent)
+{
+    static volatile int shared;
+    shared = 0;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        shared = 77;
+        _exit(5);
+    }
+    ASSERT_OK(pid);
+    /* The parent resumes only after the child exited, and sees its write. */
+    EXPECT_EQ(shared, 77);
+    int st;
+    EXPECT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 5);
+}
+
+TEST(vfork_then_execve)
+{
+    ASSERT_OK(pu_write_elf(sct_path("exit42"), PU_ELF_EXIT, 42));
+    const char *path = sct_path("exit42");
+    char *argv[] = {(char *)path, NULL};
+    pid_t pid = vfork();
+    if (pid == 0) {
+        execve(path, argv, environ);
+        _exit(127);
+    }
+    ASSERT_OK(pid);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 42);
+}
+
+static char clone_stack[64 * 1024] __attribute__((aligned(16)));
+static volatile int clone_flag;
+
+static int clone_vm_child(void *arg)
+{
+    clone_flag = (int)(long)arg;
+    return 6;
+}
+
+TEST(clone_vm_vfork_like_posix_spawn)
+{
+    clone_flag = 0;
+    pid_t pid = clone(clone_vm_child, clone_stack + sizeof(clone_stack),
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)123L);
+    ASSERT_OK(pid);
+    /* CLONE_VFORK: the child has finished by now; CLONE_VM: we see its write. */
+    EXPECT_EQ(clone_flag, 123);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 6);
+}
+
+TEST(clone_without_vm_copies_memory)
+{
+    clone_flag = 0;
+    pid_t pid = clone(clone_vm_child, clone_stack + sizeof(clone_stack), SIGCHLD, (void *)5L);
+    ASSERT_OK(pid);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 6);
+    EXPECT_EQ(clone_flag, 0);
+}
+
+TEST(clone_invalid_flag_combinations)
+{
+    /* CLONE_THREAD needs CLONE_SIGHAND; CLONE_SIGHAND needs CLONE_VM. Each
+     * would otherwise behave like fork, so a wrong success exits at once. */
+    long r = syscall(SYS_clone, CLONE_THREAD | SIGCHLD, 0, NULL, NULL, 0);
+    if (r == 0)
+        syscall(SYS_exit, 0);
+    EXPECT_EQ(r, -1);
+    EXPECT_EQ(errno, EINVAL);
+    if (r > 0)
+        waitpid(r, NULL, __WALL);
+    r = syscall(SYS_clone, CLONE_SIGHAND | SIGCHLD, 0, NULL, NULL, 0);
+    if (r == 0)
+        syscall(SYS_exit, 0);
+    EXPECT_EQ(r, -1);
+    EXPECT_EQ(errno, EINVAL);
+    if (r > 0)
+        waitpid(r, NULL, __WALL);
+}
+
+TEST(posix_spawn_runs_program)
+{
+    ASSERT_OK(pu_write_elf(sct_path("exit17"), PU_ELF_EXIT, 17));
+    char *argv[] = {(char *)sct_path("exit17"), NULL};
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], NULL, NULL, argv, environ), 0);
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 17);
+}
+
+TEST(posix_spawn_missing_enoent)
+{
+    char *argv[] = {"nope", NULL};
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, sct_path("nope"), NULL, NULL, argv, environ), ENOENT);
+    /* glibc reaps the failed child itself. */
+    EXPECT_ERRNO(waitpid(-1, NULL, WNOHANG), ECHILD);
+}
+
+/* Runs execve(path, argv) in a child; returns pu_code of its status. On
+ * failure the child exits with 200 + errno. */
+static int exec_in_child(const char *path, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -100;
+    if (pid == 0) {
+        execve(path, argv, environ);
+        _exit(200 + errno);
+    }
+    return pu_code(pu_wait(pid));
+}
+
+TEST(execve_static_elf_exit_code)
+{
+    ASSERT_OK(pu_write_elf(sct_path("exit42"), PU_ELF_EXIT, 42));
+    char *argv[] = {"exit42", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("exit42"), argv), 42);
+}
+
+TEST(execve_passes_argv)
+{
+    ASSERT_OK(pu_write_elf(sct_path("argc"), PU_ELF_ARGC, 0));
+    char *argv3[] = {"a", "b", "c", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("argc"), argv3), 3);
+    char *argv1[] = {"a", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("argc"), argv1), 1);
+}
+
+TEST(execve_shebang_script)
+{
+    ASSERT_OK(pu_write_elf(sct_path("argc"), PU_ELF_ARGC, 0));
+    char script[512];
+    /* Interpreter gets: interp, [arg], script path, argv[1..]. */
+    snprintf(script, sizeof(script), "#!%s\n", sct_path("argc"));
+    ASSERT_OK(sct_write_file(sct_path("s1"), script, strlen(script)));
+    ASSERT_OK(chmod(sct_path("s1"), 0755));
+    char *argv[] = {"s1", "x", "y", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("s1"), argv), 4);
+
+    snprintf(script, sizeof(script), "#! %s  one-arg \nignored\n", sct_path("argc"));
+    ASSERT_OK(sct_write_file(sct_path("s2"), script, strlen(script)));
+    ASSERT_OK(chmod(sct_path("s2"), 0755));
+    EXPECT_EQ(exec_in_child(sct_path("s2"), argv), 5);
+}
+
+TEST(execve_shebang_bin_sh)
+{
+    static const char script[] = "#!/bin/sh\nexit 5\n";
+    ASSERT_OK(sct_write_file(sct_path("s.sh"), script, strlen(script)));
+    ASSERT_OK(chmod(sct_path("s.sh"), 0755));
+    char *argv[] = {"s.sh", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("s.sh"), argv), 5);
+}
+
+TEST(execve_enoent)
+{
+    char *argv[] = {"x", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("missing"), argv), 200 + ENOENT);
+    EXPECT_EQ(exec_in_child("", argv), 200 + ENOENT);
+}
+
+TEST(execve_eacces_no_exec_bit)
+{
+    ASSERT_OK(pu_write_elf(sct_path("noexec"), PU_ELF_EXIT, 0));
+    ASSERT_OK(chmod(sct_path("noexec"), 0644));
+    char *argv[] = {"x", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("noexec"), argv), 200 + EACCES);
+    /* A directory is not executable either. */
+    EXPECT_EQ(exec_in_child(sct_scratch(), argv), 200 + EACCES);
+}
+
+TEST(execve_enoexec_garbage)
+{
+    static const char junk[] = "\x01\x02\x03 this is not an executable format\n";
+    ASSERT_OK(sct_write_file(sct_path("junk"), junk, sizeof(junk) - 1));
+    ASSERT_OK(chmod(sct_path("junk"), 0755));
+    char *argv[] = {"x", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("junk"), argv), 200 + ENOEXEC);
+}
+
+TEST(execve_shebang_missing_interpreter)
+{
+    static const char script[] = "#!/nonexistent/interpreter\n";
+    ASSERT_OK(sct_write_file(sct_path("s"), script, strlen(script)));
+    ASSERT_OK(chmod(sct_path("s"), 0755));
+    char *argv[] = {"x", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("s"), argv), 200 + ENOENT);
+}
+
+TEST(execve_enotdir_and_efault)
+{
+    ASSERT_OK(sct_write_file(sct_path("f"), "", 0));
+    char *argv[] = {"x", NULL};
+    EXPECT_EQ(exec_in_child(sct_path("f/x"), argv), 200 + ENOTDIR);
+    EXPECT_EQ(exec_in_child(BAD_PTR, argv), 200 + EFAULT);
+}
+
+TEST(execve_keeps_pid_and_parent)
+{
+    /* The exec'd program pauses; the pid we forked must be the one we kill. */
+    ASSERT_OK(pu_write_elf(sct_path("pause"), PU_ELF_PAUSE, 0));
+    int p[2];
+    ASSERT_OK(pipe2(p, O_CLOEXEC));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        char *argv[] = {"pause", NULL};
+        execve(sct_path("pause"), argv, environ);
+        _exit(127);
+    }
+    close(p[1]);
+    char c;
+    /* The close-on-exec write end closes at exec: EOF means exec happened. */
+    EXPECT_EQ(read(p[0], &c, 1), 0);
+    EXPECT_OK(kill(pid, 0));
+    EXPECT_EQ(waitpid(pid, NULL, WNOHANG), 0);
+    EXPECT_OK(kill(pid, SIGTERM));
+    EXPECT_EQ(pu_code(pu_wait(pid)), 1000 + SIGTERM);
+}
+
+TEST(orphan_reparented_away_from_dead_parent)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t mid = fork();
+    ASSERT_OK(mid);
+    if (mid == 0) {
+        pid_t old = getpid();
+        pid_t g = fork();
+        CK(g >= 0);
+        if (g == 0) {
+            /* Wait (bounded) until the parent has gone. */
+            long long end = pu_now_ns() + 3000000000LL;
+            while (getppid() == old && pu_now_ns() < end)
+                pu_sleep_ms(1);
+            pid_t res[3] = {getpid(), old, getppid()};
+            write(p[1], res, sizeof(res));
+            _exit(0);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    EXPECT_EQ(pu_code(pu_wait(mid)), 0);
+    pid_t res[3] = {0, 0, 0};
+    EXPECT_EQ(pu_read_full(p[0], res, sizeof(res)), sizeof(res));
+    EXPECT_EQ(res[1], mid);
+    EXPECT_NE(res[2], mid);
+    EXPECT_GE(res[2], 0);
+    /* If we are the namespace's init, the orphan became our child. */
+    if (res[0] > 0 && res[2] == getpid())
+        pu_wait(res[0]);
+}
+
+TEST(orphan_reparented_to_subreaper)
+{
+    ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1));
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t mid = fork();
+    ASSERT_OK(mid);
+    if (mid == 0) {
+        pid_t me = getpid();
+        pid_t g = fork();
+        CK(g >= 0);
+        if (g == 0) {
+            long long end = pu_now_ns() + 3000000000LL;
+            while (getppid() == me && pu_now_ns() < end)
+                pu_sleep_ms(1);
+            pid_t np = getppid();
+            write(p[1], &np, sizeof(np));
+            _exit(12);
+        }
+        pid_t gp = g;
+        write(p[1], &gp, sizeof(gp));
+        _exit(0);
+    }
+    close(p[1]);
+    pid_t g = 0, np = 0;
+    EXPECT_EQ(pu_read_full(p[0], &g, sizeof(g)), sizeof(g));
+    EXPECT_EQ(pu_code(pu_wait(mid)), 0);
+    EXPECT_EQ(pu_read_full(p[0], &np, sizeof(np)), sizeof(np));
+    EXPECT_EQ(np, getpid());
+    /* The grandchild is now our child: we can reap it. */
+    if (g > 0)
+        EXPECT_EQ(pu_code(pu_wait(g)), 12);
+    EXPECT_OK(prctl(PR_SET_CHILD_SUBREAPER, 0));
+}
+
+TEST(kill_errors)
+{
+    EXPECT_ERRNO(kill(getpid(), 65), EINVAL);
+    EXPECT_ERRNO(kill(getpid(), -1), EINVAL);
+    EXPECT_ERRNO(kill(999999, 0), ESRCH);
+    EXPECT_OK(kill(getpid(), 0));
+}
+
+TEST(kill_process_group_kills_all)
+{
+    pid_t a = fork();
+    ASSERT_OK(a);
+    if (a == 0) {
+        setpgid(0, 0);
+        pu_idle();
+    }
+    setpgid(a, a);
+    pid_t b = fork();
+    ASSERT_OK(b);
+    if (b == 0) {
+        setpgid(0, a);
+        pu_idle();
+    }
+    setpgid(b, a);
+    EXPECT_EQ(getpgid(b), a);
+    EXPECT_OK(kill(-a, SIGTERM));
+    EXPECT_EQ(pu_code(pu_wait(a)), 1000 + SIGTERM);
+    EXPECT_EQ(pu_code(pu_wait(b)), 1000 + SIGTERM);
+    EXPECT_ERRNO(kill(-a, 0), ESRCH);
+}
