@@ -108,11 +108,15 @@ impl ProcTable {
     }
 
     /// Records that `pid` ended; its children are handed to pid 1.
-    pub fn exit(&self, pid: i32, status: ExitStatus, times: CpuTimes) {
+    /// With `reap`, nobody waits for it (SIGCHLD ignored): it is gone at once.
+    pub fn exit(&self, pid: i32, status: ExitStatus, times: CpuTimes, reap: bool) {
         let mut inner = self.inner.0.lock();
         if let Some(e) = inner.procs.get_mut(&pid) {
             e.status = Some(status);
             e.times = times;
+        }
+        if reap && pid != 1 {
+            inner.procs.remove(&pid);
         }
         // Orphans go to the nearest live subreaper ancestor, else to init.
         let mut heir = inner.procs.get(&pid).map_or(1, |e| e.ppid);
@@ -141,11 +145,6 @@ impl ProcTable {
         let tid = inner.next_pid;
         inner.next_pid += 1;
         tid
-    }
-
-    /// Forgets `pid` without anyone waiting for it (auto-reaped children).
-    pub fn reap(&self, pid: i32) {
-        self.inner.0.lock().procs.remove(&pid);
     }
 
     /// Blocks until `pid` has ended and returns how (for the sandbox's init).

@@ -572,11 +572,31 @@ impl Task {
             .exiting
             .lock()
             .unwrap_or(self.exit.unwrap_or(ExitStatus::Exited(0)));
-        self.kernel.groups.lock().remove(&self.pid);
+        // The process stays in the tables as a zombie until it is reaped,
+        // but its files and memory go now.
+        {
+            let mut info = group.info.lock();
+            info.fds = None;
+            info.cwd = None;
+        }
         let ppid = self.kernel.procs.parent(self.pid);
         let total = *group.dead_times.lock() + *group.children_times.lock();
         let children = self.kernel.procs.children(self.pid);
-        self.kernel.procs.exit(self.pid, status, total);
+        let parent = self.kernel.groups.lock().get(&ppid).cloned();
+        let act = parent
+            .as_ref()
+            .map(|p| p.actions.lock()[libc::SIGCHLD as usize - 1]);
+        let autoreap = act.is_some_and(|a| {
+            a.handler == libc::SIG_IGN as u64 || a.flags & signal::SA_NOCLDWAIT != 0
+        });
+        if let Some(p) = &parent {
+            let mut c = p.children_times.lock();
+            *c = *c + total;
+        }
+        self.kernel.procs.exit(self.pid, status, total, autoreap);
+        if autoreap {
+            self.kernel.groups.lock().remove(&self.pid);
+        }
         for child in children {
             let g = self.kernel.groups.lock().get(&child).cloned();
             if let Some(g) = g {
@@ -586,22 +606,12 @@ impl Task {
                 }
             }
         }
-        let parent = self.kernel.groups.lock().get(&ppid).cloned();
-        if let Some(parent) = parent {
-            {
-                let mut c = parent.children_times.lock();
-                *c = *c + total;
-            }
-            let act = parent.actions.lock()[libc::SIGCHLD as usize - 1];
-            if act.handler == libc::SIG_IGN as u64 || act.flags & signal::SA_NOCLDWAIT != 0 {
-                self.kernel.procs.reap(self.pid);
-            } else {
-                let (code, st) = match status {
-                    ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
-                    ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
-                };
-                parent.send(SigInfo::child(code, self.pid, self.creds.uid, st));
-            }
+        if let (Some(parent), false) = (parent, autoreap) {
+            let (code, st) = match status {
+                ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
+                ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
+            };
+            parent.send(SigInfo::child(code, self.pid, self.creds.uid, st));
         }
     }
 
@@ -660,17 +670,19 @@ impl Task {
                             pid,
                             ExitStatus::Signaled(libc::SIGKILL),
                             Default::default(),
+                            true,
                         );
-                        kernel.procs.reap(pid);
                         let _ = ready_tx.send(Err(e));
                     }
                 }
             });
         if spawned.is_err() {
-            self.kernel
-                .procs
-                .exit(pid, ExitStatus::Signaled(libc::SIGKILL), Default::default());
-            self.kernel.procs.reap(pid);
+            self.kernel.procs.exit(
+                pid,
+                ExitStatus::Signaled(libc::SIGKILL),
+                Default::default(),
+                true,
+            );
             return Err(Errno::EAGAIN);
         }
         // Like Linux, return once the child exists (signals can reach it).

@@ -340,6 +340,9 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     let Some((child, ev)) = kernel.procs.wait(t.pid, which, opts)? else {
         return Ok(0);
     };
+    if let ChildEvent::Exited(..) = ev {
+        kernel.groups.lock().remove(&child);
+    }
     let (status, times) = match ev {
         ChildEvent::Exited(st, times) => (st.wait_status(), times),
         ChildEvent::Stopped(sig) => (0x7f | (sig << 8), Default::default()),
@@ -386,6 +389,11 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     let kernel = t.kernel.clone();
     let found = kernel.procs.wait(t.pid, which, opts)?;
+    if let Some((child, ChildEvent::Exited(..))) = found {
+        if opts.consume {
+            kernel.groups.lock().remove(&child);
+        }
+    }
     if infop != 0 {
         // siginfo_t for SIGCHLD: signo, errno, code, then pid, uid, status.
         let mut info = [0u8; 128];
