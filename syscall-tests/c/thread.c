@@ -697,3 +697,27 @@ TEST(execve_from_non_main_thread)
     }
     EXPECT_EQ(pu_code(pu_wait(pid)), 42);
 }
+
+static pthread_mutex_t robust_mu;
+
+static void *robust_holder(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&robust_mu);
+    return NULL; /* exits holding the lock */
+}
+
+TEST(robust_mutex_owner_died)
+{
+    pthread_mutexattr_t at;
+    ASSERT_EQ(pthread_mutexattr_init(&at), 0);
+    ASSERT_EQ(pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST), 0);
+    ASSERT_EQ(pthread_mutex_init(&robust_mu, &at), 0);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, robust_holder, NULL), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    EXPECT_EQ(pthread_mutex_lock(&robust_mu), EOWNERDEAD);
+    EXPECT_EQ(pthread_mutex_consistent(&robust_mu), 0);
+    EXPECT_EQ(pthread_mutex_unlock(&robust_mu), 0);
+    pthread_mutex_destroy(&robust_mu);
+}

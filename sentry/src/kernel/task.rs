@@ -542,6 +542,7 @@ impl Task {
     /// Leaves the thread group; the last thread out ends the process.
     fn finish(&mut self) {
         self.vfork_done.take();
+        self.release_robust_futexes();
         if self.clear_child_tid != 0 {
             let _ = self.mm.write_obj(self.clear_child_tid, &0u32);
             if let Ok(key) = self.mm.futex_key(self.clear_child_tid, false) {
@@ -612,6 +613,52 @@ impl Task {
                 ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
             };
             parent.send(SigInfo::child(code, self.pid, self.creds.uid, st));
+        }
+    }
+
+    /// Marks the robust futexes this thread still holds as owner-died and
+    /// wakes a waiter of each (set_robust_list), as Linux does at exit.
+    fn release_robust_futexes(&self) {
+        const FUTEX_WAITERS: u32 = 0x8000_0000;
+        const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+        const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+        let (head, len) = self.robust_list;
+        if head == 0 || len != 24 {
+            return;
+        }
+        let Ok(offset) = self.mm.read_obj::<i64>(head + 8) else {
+            return;
+        };
+        let release = |entry: u64| {
+            let addr = (entry as i64).wrapping_add(offset) as u64;
+            let Ok(word) = self.mm.read_obj::<u32>(addr) else {
+                return;
+            };
+            if word & FUTEX_TID_MASK != self.tid as u32 {
+                return;
+            }
+            let new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            if self.mm.write_obj(addr, &new).is_ok() && word & FUTEX_WAITERS != 0 {
+                if let Ok(key) = self.mm.futex_key(addr, false) {
+                    self.kernel.futexes.wake(key, 1, u32::MAX);
+                }
+            }
+        };
+        let mut entry = self.mm.read_obj::<u64>(head).unwrap_or(head);
+        let pending = self.mm.read_obj::<u64>(head + 16).unwrap_or(0);
+        // Linux walks at most ROBUST_LIST_LIMIT entries.
+        for _ in 0..2048 {
+            if entry == head || entry == 0 {
+                break;
+            }
+            let next = self.mm.read_obj::<u64>(entry).unwrap_or(head);
+            if entry != pending {
+                release(entry);
+            }
+            entry = next;
+        }
+        if pending != 0 {
+            release(pending);
         }
     }
 
