@@ -216,6 +216,9 @@ pub trait Context: Send {
     /// CPU time application code has used in the address space the task
     /// last ran in (all its threads; not counting the sentry's work).
     fn cpu_time(&self) -> std::time::Duration;
+    /// A clock other threads can read: the application CPU time of the
+    /// address space this task runs in (follows it across exec).
+    fn cpu_clock(&self) -> Arc<dyn Fn() -> std::time::Duration + Send + Sync>;
     /// A handle other threads use to kick this task out of application code.
     fn interrupter(&self) -> Arc<dyn Interrupter>;
     /// The task's FP/vector state as it was when the task last stopped.

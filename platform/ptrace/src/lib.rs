@@ -74,7 +74,7 @@ impl Platform for PtracePlatform {
         }
         Ok(Box::new(PtraceContext {
             cpu: -1,
-            last_pid: 0,
+            last_pid: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             running: Arc::new(Running(AtomicI64::new(0))),
         }))
     }
@@ -85,7 +85,7 @@ struct PtraceContext {
     /// The CPU the stub was last pinned to (tracer and tracee share it).
     cpu: i32,
     /// The stub process that last ran the task (for its CPU clock).
-    last_pid: libc::pid_t,
+    last_pid: Arc<std::sync::atomic::AtomicI32>,
     /// The stub thread running the task's application code, if any.
     running: Arc<Running>,
 }
@@ -127,21 +127,12 @@ impl Context for PtraceContext {
     }
 
     fn cpu_time(&self) -> std::time::Duration {
-        if self.last_pid == 0 {
-            return std::time::Duration::ZERO;
-        }
-        // The scheduler CPU clock of the stub process (Linux does not let
-        // us read another process's per-thread clocks).
-        let clock = ((!self.last_pid) << 3) | 2;
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: valid out pointer; a dead thread just fails.
-        if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-            return std::time::Duration::ZERO;
-        }
-        std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+        stub_cpu_time(self.last_pid.load(Ordering::Relaxed))
+    }
+
+    fn cpu_clock(&self) -> Arc<dyn Fn() -> std::time::Duration + Send + Sync> {
+        let pid = self.last_pid.clone();
+        Arc::new(move || stub_cpu_time(pid.load(Ordering::Relaxed)))
     }
 
     fn interrupter(&self) -> Arc<dyn Interrupter> {
@@ -151,7 +142,7 @@ impl Context for PtraceContext {
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
         let sp = subprocess(asp)?;
         let tid = sp.current()?;
-        self.last_pid = sp.pid();
+        self.last_pid.store(sp.pid(), Ordering::Relaxed);
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 && cpu != self.cpu {
@@ -193,4 +184,22 @@ impl Context for PtraceContext {
             _ => Stop::Signal(info),
         })
     }
+}
+
+/// The scheduler CPU clock of stub process `pid` (Linux does not let us
+/// read another process's per-thread clocks).
+fn stub_cpu_time(pid: libc::pid_t) -> std::time::Duration {
+    if pid == 0 {
+        return std::time::Duration::ZERO;
+    }
+    let clock = ((!pid) << 3) | 2;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid out pointer; a dead process just fails.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }

@@ -167,3 +167,102 @@ impl PosixTimer {
         }
     }
 }
+
+/// The source of a process's CPU time, for CPU-time timers.
+pub type CpuClock = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+#[derive(Default)]
+struct CpuState {
+    /// CPU time at which it fires, and the reload interval.
+    armed: Option<(Duration, Duration)>,
+    generation: u64,
+}
+
+/// ITIMER_VIRTUAL or ITIMER_PROF: fires after the process has used an
+/// amount of CPU time. The CPU clock is sampled every few milliseconds.
+pub struct CpuTimer {
+    state: Arc<(Mutex<CpuState>, Condvar)>,
+    signo: i32,
+}
+
+impl CpuTimer {
+    /// A disarmed timer that sends `signo`.
+    pub fn new(signo: i32) -> CpuTimer {
+        CpuTimer {
+            state: Arc::new((Mutex::new(CpuState::default()), Condvar::new())),
+            signo,
+        }
+    }
+
+    /// What is left (in CPU time) and the interval.
+    pub fn get(&self, clock: &CpuClock) -> (Duration, Duration) {
+        let st = self.state.0.lock();
+        match st.armed {
+            Some((at, iv)) => (at.saturating_sub(clock()), iv),
+            None => (Duration::ZERO, Duration::ZERO),
+        }
+    }
+
+    /// Arms it (`value` zero disarms); returns the previous (left, interval).
+    pub fn set(
+        &self,
+        group: &Arc<ThreadGroup>,
+        clock: CpuClock,
+        value: Duration,
+        interval: Duration,
+    ) -> (Duration, Duration) {
+        let old = self.get(&clock);
+        let mut st = self.state.0.lock();
+        st.generation += 1;
+        let gen = st.generation;
+        st.armed = (!value.is_zero()).then(|| (clock() + value, interval));
+        drop(st);
+        self.state.1.notify_all();
+        if !value.is_zero() {
+            let state = self.state.clone();
+            let group: Weak<ThreadGroup> = Arc::downgrade(group);
+            let signo = self.signo;
+            let _ = std::thread::Builder::new()
+                .name("cputimer".into())
+                .spawn(move || run_cpu(state, group, gen, clock, signo));
+        }
+        old
+    }
+}
+
+fn run_cpu(
+    state: Arc<(Mutex<CpuState>, Condvar)>,
+    group: Weak<ThreadGroup>,
+    gen: u64,
+    clock: CpuClock,
+    signo: i32,
+) {
+    let mut st = state.0.lock();
+    loop {
+        if st.generation != gen {
+            return;
+        }
+        let Some((at, iv)) = st.armed else {
+            return;
+        };
+        let now = clock();
+        if now < at {
+            let wait = (at - now).clamp(Duration::from_millis(1), Duration::from_millis(10));
+            state.1.wait_for(&mut st, wait);
+            continue;
+        }
+        let Some(g) = group.upgrade() else {
+            return;
+        };
+        st.armed = (!iv.is_zero()).then(|| {
+            let mut next = at + iv;
+            while next <= now {
+                next += iv;
+            }
+            (next, iv)
+        });
+        drop(st);
+        g.send(SigInfo::new(signo, libc::SI_KERNEL));
+        st = state.0.lock();
+    }
+}

@@ -346,6 +346,12 @@ impl Task {
     /// Runs the task on the calling host thread until it exits.
     pub fn run(mut self) {
         super::wait::set_current(Some(self.handle.clone()));
+        {
+            let mut clock = self.group().cpu_clock.lock();
+            if clock.is_none() {
+                *clock = Some(self.ctx.cpu_clock());
+            }
+        }
         loop {
             self.deliver_signals();
             if *self.group().stopped.lock() {

@@ -124,6 +124,10 @@ pub struct ThreadGroup {
     pub sid: AtomicI32,
     /// ITIMER_REAL (alarm).
     pub real_timer: super::itimer::RealTimer,
+    /// ITIMER_VIRTUAL and ITIMER_PROF.
+    pub cpu_timers: [super::itimer::CpuTimer; 2],
+    /// The application CPU time of the process, readable from any thread.
+    pub cpu_clock: Mutex<Option<super::itimer::CpuClock>>,
     /// POSIX timers by id.
     pub posix_timers: Mutex<std::collections::HashMap<i32, Arc<super::itimer::PosixTimer>>>,
     /// What /proc shows.
@@ -181,6 +185,11 @@ impl ThreadGroup {
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
             real_timer: Default::default(),
+            cpu_timers: [
+                super::itimer::CpuTimer::new(libc::SIGVTALRM),
+                super::itimer::CpuTimer::new(libc::SIGPROF),
+            ],
+            cpu_clock: Mutex::new(None),
             posix_timers: Mutex::new(std::collections::HashMap::new()),
             info: Mutex::new(ProcessInfo::default()),
             stopped: Mutex::new(false),

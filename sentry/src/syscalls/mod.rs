@@ -76,9 +76,9 @@ table! {
     33 => fs::dup2, Full;
     34 => signal::pause, Full;
     35 => time::nanosleep, Partial("not interruptible by signals");
-    36 => time::getitimer, Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire");
+    36 => time::getitimer, Partial("CPU-time timers sample the clock every few milliseconds");
     37 => time::alarm, Full;
-    38 => time::setitimer, Partial("ITIMER_VIRTUAL and ITIMER_PROF never fire");
+    38 => time::setitimer, Partial("CPU-time timers sample the clock every few milliseconds; ITIMER_PROF counts application time only");
     39 => info::getpid, Full;
     62 => signal::kill, Full;
     56 => process::clone, Partial("threads always share the working directory");

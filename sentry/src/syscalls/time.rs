@@ -42,7 +42,7 @@ fn timespec(d: Duration) -> libc::timespec {
 
 /// The CPU time a CPU-time clock id names (CLOCK_*_CPUTIME_ID, or the
 /// ids clock_getcpuclockid and pthread_getcpuclockid make).
-fn cpu_clock(t: &Task, id: i32) -> Result<Option<Duration>, Errno> {
+fn cpu_clock_value(t: &Task, id: i32) -> Result<Option<Duration>, Errno> {
     let total = |c: CpuTimes| Some(c.user + c.sys);
     match id {
         libc::CLOCK_PROCESS_CPUTIME_ID => return Ok(total(t.process_times())),
@@ -89,7 +89,7 @@ fn cpu_clock(t: &Task, id: i32) -> Result<Option<Duration>, Errno> {
 
 pub fn clock_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
     let id = a[0] as i32;
-    let ts = match cpu_clock(t, id)? {
+    let ts = match cpu_clock_value(t, id)? {
         Some(d) => timespec(d),
         None => now(host_clock(id)?),
     };
@@ -142,7 +142,7 @@ pub fn times(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn clock_getres(t: &mut Task, a: [u64; 6]) -> SysResult {
     let id = a[0] as i32;
     if id < 0 {
-        cpu_clock(t, id)?;
+        cpu_clock_value(t, id)?;
         if a[1] != 0 {
             t.mm.write_obj(a[1], &timespec(Duration::from_nanos(1)))?;
         }
@@ -265,10 +265,20 @@ pub fn alarm(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(if left.is_zero() { 0 } else { secs.max(1) })
 }
 
+fn cpu_clock(t: &Task) -> crate::kernel::itimer::CpuClock {
+    t.group()
+        .cpu_clock
+        .lock()
+        .clone()
+        .unwrap_or_else(|| t.ctx.cpu_clock())
+}
+
 pub fn getitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (left, iv) = match a[0] as i32 {
         libc::ITIMER_REAL => t.group().real_timer.get(),
-        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => (Duration::ZERO, Duration::ZERO),
+        w @ (libc::ITIMER_VIRTUAL | libc::ITIMER_PROF) => {
+            t.group().cpu_timers[(w - 1) as usize].get(&cpu_clock(t))
+        }
         _ => return Err(Errno::EINVAL),
     };
     t.mm.write_obj(a[1], &[to_timeval(iv), to_timeval(left)])?;
@@ -291,9 +301,10 @@ pub fn setitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
             let group = t.group().clone();
             group.real_timer.set(&group, val, iv)
         }
-        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
-            log::debug!("setitimer: CPU-time timers are not implemented");
-            (Duration::ZERO, Duration::ZERO)
+        w @ (libc::ITIMER_VIRTUAL | libc::ITIMER_PROF) => {
+            let group = t.group().clone();
+            let clock = cpu_clock(t);
+            group.cpu_timers[(w - 1) as usize].set(&group, clock, val, iv)
         }
         _ => return Err(Errno::EINVAL),
     };
@@ -334,7 +345,7 @@ fn posix_timer(
 pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     use crate::kernel::itimer::{Notify, PosixTimer};
     let (clock, sevp, out) = (a[0] as i32, a[1], a[2]);
-    if cpu_clock(t, clock)?.is_none() {
+    if cpu_clock_value(t, clock)?.is_none() {
         host_clock(clock)?;
     }
     let id = {
