@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::tmpfs::new_dev;
 use crate::errno::Errno;
-use crate::vfs::{DirEntry, FileOps, Inode, Stat, Timespec};
+use crate::vfs::{DirEntry, DirFile, FileOps, Inode, Stat, Timespec};
 
 /// A memory character device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Inode for DevDir {
     }
 
     fn open(self: Arc<Self>, _flags: i32) -> Result<Box<dyn FileOps>, Errno> {
-        Ok(Box::new(DevDirFile(self)))
+        Ok(Box::new(DirFile(self)))
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -98,20 +98,6 @@ impl Inode for DevDir {
 
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-struct DevDirFile(Arc<DevDir>);
-
-impl FileOps for DevDirFile {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-    fn stat(&self) -> Result<Stat, Errno> {
-        self.0.stat()
-    }
-    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        self.0.readdir()
     }
 }
 

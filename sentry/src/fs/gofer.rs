@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 
 use super::host::HostFile;
 use crate::errno::Errno;
-use crate::vfs::{DirEntry, FileOps, Inode, SetAttr, Stat};
+use crate::vfs::{DirEntry, DirFile, FileOps, Inode, SetAttr, Stat};
 
 /// One gofer connection: one mount.
 pub struct GoferFs {
@@ -78,7 +78,7 @@ impl Inode for GoferInode {
             if flags & libc::O_ACCMODE != libc::O_RDONLY {
                 return Err(Errno::EISDIR);
             }
-            return Ok(Box::new(GoferDir(self)));
+            return Ok(Box::new(DirFile(self)));
         }
         if stat.is_symlink() {
             return Err(Errno::ELOOP);
@@ -174,26 +174,5 @@ impl Inode for GoferInode {
 
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-/// An open directory of a gofer tree.
-struct GoferDir(Arc<GoferInode>);
-
-impl FileOps for GoferDir {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        self.0.stat()
-    }
-
-    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        self.0.readdir()
     }
 }

@@ -15,7 +15,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::tmpfs::{self, TmpfsInode};
 use crate::errno::Errno;
-use crate::vfs::{DirEntry, FileOps, Inode, SetAttr, Stat};
+use crate::vfs::{DirEntry, DirFile, FileOps, Inode, SetAttr, Stat};
 
 /// A file in the overlay.
 pub struct OverlayInode {
@@ -213,7 +213,7 @@ impl Inode for OverlayInode {
             if flags & libc::O_ACCMODE != libc::O_RDONLY {
                 return Err(Errno::EISDIR);
             }
-            return Ok(Box::new(OverlayDir(self)));
+            return Ok(Box::new(DirFile(self)));
         }
         let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         if writes {
@@ -316,30 +316,5 @@ impl Inode for OverlayInode {
 
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-/// An open overlay directory.
-struct OverlayDir(Arc<OverlayInode>);
-
-impl FileOps for OverlayDir {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        self.0.merged_stat()
-    }
-
-    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        self.0.merged_readdir()
-    }
-
-    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
-        self.0.setattr(attr)
     }
 }

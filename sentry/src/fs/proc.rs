@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use super::tmpfs::new_dev;
 use crate::errno::Errno;
 use crate::kernel::Kernel;
-use crate::vfs::{DirEntry, FileOps, Inode, Stat, Timespec};
+use crate::vfs::{DirEntry, DirFile, FileOps, Inode, Stat, Timespec};
 
 /// The procfs instance; the kernel is attached once it exists.
 pub struct ProcFs {
@@ -282,7 +282,7 @@ impl Inode for ProcInode {
                 Ok(Box::new(ProcFile { data, stat }))
             }
             Node::Link(_) => Err(Errno::ELOOP),
-            _ => Ok(Box::new(ProcDir(self))),
+            _ => Ok(Box::new(DirFile(self))),
         }
     }
 
@@ -374,20 +374,6 @@ impl Inode for ProcInode {
 
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-struct ProcDir(Arc<ProcInode>);
-
-impl FileOps for ProcDir {
-    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-    fn stat(&self) -> Result<Stat, Errno> {
-        self.0.stat()
-    }
-    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        self.0.readdir()
     }
 }
 

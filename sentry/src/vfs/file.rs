@@ -53,6 +53,28 @@ pub trait FileOps: Send + Sync {
     }
 }
 
+/// An open directory of any filesystem: listing and attributes come from
+/// its inode.
+pub struct DirFile(pub Arc<dyn super::Inode>);
+
+impl FileOps for DirFile {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.0.stat()
+    }
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        self.0.readdir()
+    }
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.0.setattr(attr)
+    }
+}
+
 /// An open file description, shared by dup'ed fds.
 pub struct File {
     /// The filesystem's implementation.

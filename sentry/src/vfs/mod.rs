@@ -12,7 +12,7 @@ use std::any::Any;
 use crate::errno::Errno;
 pub use dentry::Dentry;
 pub use fdtable::FdTable;
-pub use file::{File, FileOps};
+pub use file::{DirFile, File, FileOps};
 pub use shared_fds::SharedFds;
 
 /// A timestamp.
