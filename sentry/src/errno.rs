@@ -58,7 +58,9 @@ errnos!(
     EOPNOTSUPP,
     ENOTSUP,
     ETIMEDOUT,
-    ENOTSOCK
+    ENOTSOCK,
+    EMSGSIZE,
+    ENOPROTOOPT
 );
 
 impl Errno {

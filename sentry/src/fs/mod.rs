@@ -1,9 +1,12 @@
 //! Filesystem implementations.
 
 pub mod dev;
+pub mod epoll;
+pub mod eventfd;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod socketpair;
 pub mod tmpfs;

@@ -162,18 +162,26 @@ impl PipeEnd {
 }
 
 impl FileOps for PipeEnd {
-    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.read_flags(buf, off, 0)
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.write_flags(buf, off, 0)
+    }
+
+    fn read_flags(&self, buf: &mut [u8], _off: u64, flags: i32) -> Result<usize, Errno> {
         if self.write {
             return Err(Errno::EBADF);
         }
-        self.read_nb(buf, false)
+        self.read_nb(buf, flags & libc::O_NONBLOCK != 0)
     }
 
-    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+    fn write_flags(&self, buf: &[u8], _off: u64, flags: i32) -> Result<usize, Errno> {
         if !self.write {
             return Err(Errno::EBADF);
         }
-        self.write_nb(buf, false)
+        self.write_nb(buf, flags & libc::O_NONBLOCK != 0)
     }
 
     fn seekable(&self) -> bool {

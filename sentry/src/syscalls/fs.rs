@@ -270,7 +270,7 @@ fn read_into(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> SysR
     };
     let mut total = 0u64;
     for c in &chunks {
-        match f.ops.read(c.as_mut_slice(), start + total) {
+        match f.ops.read_flags(c.as_mut_slice(), start + total, f.flags()) {
             Ok(n) => {
                 total += n as u64;
                 if n < c.len {
@@ -314,7 +314,7 @@ fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> Sys
     };
     let mut total = 0u64;
     for c in &chunks {
-        match f.ops.write(c.as_slice(), start + total) {
+        match f.ops.write_flags(c.as_slice(), start + total, f.flags()) {
             Ok(n) => {
                 total += n as u64;
                 if n < c.len {

@@ -2,6 +2,7 @@
 //! call into the subsystem and encode the result.
 
 mod creds;
+mod epoll;
 mod fs;
 mod futex;
 mod info;
@@ -9,6 +10,7 @@ mod mm;
 mod poll;
 mod process;
 mod signal;
+mod socket;
 mod time;
 
 use crate::errno::{Errno, SysResult};
@@ -81,6 +83,16 @@ table! {
     38 => time::setitimer, Partial("CPU-time timers sample the clock every few milliseconds; ITIMER_PROF counts application time only");
     39 => info::getpid, Full;
     62 => signal::kill, Full;
+    44 => socket::sendto, Partial("connected unix socket pairs only");
+    45 => socket::recvfrom, Partial("connected unix socket pairs only");
+    46 => socket::sendmsg, Partial("no ancillary data");
+    47 => socket::recvmsg, Partial("no ancillary data");
+    48 => socket::shutdown, Partial("accepted, no half-close");
+    51 => socket::getname, Partial("unnamed unix sockets");
+    52 => socket::getname, Partial("unnamed unix sockets");
+    53 => socket::socketpair, Partial("AF_UNIX; datagram boundaries are not kept");
+    54 => socket::setsockopt, Partial("accepted and ignored");
+    55 => socket::getsockopt, Partial("SO_TYPE, SO_ERROR, SO_DOMAIN, buffer sizes");
     56 => process::clone, Partial("threads always share the working directory");
     57 => process::fork, Full;
     58 => process::vfork, Full;
@@ -163,6 +175,7 @@ table! {
     202 => futex::futex, Partial("private futexes; no PI operations");
     203 => process::sched_setaffinity, Partial("accepted, not applied");
     204 => process::sched_getaffinity, Full;
+    213 => epoll::epoll_create, Full;
     217 => fs::getdents64, Full;
     188 => fs::setxattr, Partial("no attributes are stored yet");
     189 => fs::lsetxattr, Partial("no attributes are stored yet");
@@ -178,6 +191,8 @@ table! {
     199 => fs::fremovexattr, Partial("no attributes are stored yet");
     200 => signal::tkill, Full;
     218 => process::set_tid_address, Full;
+    232 => epoll::epoll_wait, Partial("readiness is re-checked every few milliseconds");
+    233 => epoll::epoll_ctl, Partial("no EPOLLEXCLUSIVE or EPOLLWAKEUP semantics");
     222 => time::timer_create, Partial("CPU-time clocks count wall time");
     223 => time::timer_settime, Full;
     224 => time::timer_gettime, Full;
@@ -204,6 +219,10 @@ table! {
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
     280 => fs::utimensat, Full;
+    281 => epoll::epoll_pwait, Partial("readiness is re-checked every few milliseconds");
+    284 => epoll::eventfd, Full;
+    290 => epoll::eventfd2, Full;
+    291 => epoll::epoll_create1, Full;
     292 => fs::dup3, Full;
     293 => fs::pipe2, Partial("no O_DIRECT packet mode");
     295 => fs::preadv, Full;
@@ -217,6 +236,7 @@ table! {
     332 => fs::statx, Full;
     436 => fs::close_range, Full;
     439 => fs::faccessat2, Full;
+    441 => epoll::epoll_pwait2, Partial("readiness is re-checked every few milliseconds");
 }
 
 /// Reads application memory for strace's string arguments.

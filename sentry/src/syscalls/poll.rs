@@ -38,17 +38,20 @@ fn check(t: &Task, wants: &[Want]) -> Vec<u32> {
         .collect()
 }
 
-/// Waits until some fd is ready or `deadline`; Ok(revents) or ERESTART*.
-fn wait_ready(t: &Task, wants: &[Want], deadline: Option<Instant>) -> Result<Vec<u32>, Errno> {
+/// Calls `ready` until it returns Some or `deadline` passes (then None),
+/// sleeping in growing steps in between; a signal ends the wait (ERESTART*).
+pub fn poll_loop<T>(
+    deadline: Option<Instant>,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Result<Option<T>, Errno> {
     let mut step = Duration::from_micros(50);
     loop {
-        let r = check(t, wants);
-        if r.iter().any(|&e| e != 0) {
-            return Ok(r);
+        if let Some(v) = ready() {
+            return Ok(Some(v));
         }
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
-            return Ok(r);
+            return Ok(None);
         }
         let mut until = now + step;
         if let Some(d) = deadline {
@@ -57,6 +60,15 @@ fn wait_ready(t: &Task, wants: &[Want], deadline: Option<Instant>) -> Result<Vec
         crate::kernel::wait::sleep(Some(until))?;
         step = (step * 2).min(Duration::from_millis(5));
     }
+}
+
+/// Waits until some fd is ready or `deadline`; Ok(revents) or ERESTART*.
+fn wait_ready(t: &Task, wants: &[Want], deadline: Option<Instant>) -> Result<Vec<u32>, Errno> {
+    let found = poll_loop(deadline, || {
+        let r = check(t, wants);
+        r.iter().any(|&e| e != 0).then_some(r)
+    })?;
+    Ok(found.unwrap_or_else(|| vec![0; wants.len()]))
 }
 
 fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<Want>, Errno> {
@@ -89,7 +101,7 @@ fn do_poll(t: &mut Task, addr: u64, n: u64, deadline: Option<Instant>) -> SysRes
     Ok(count)
 }
 
-fn timespec_deadline(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
+pub fn timespec_deadline(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
@@ -104,7 +116,7 @@ fn timespec_deadline(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
 
 /// Applies a temporary signal mask for ppoll/pselect; the old one comes
 /// back after a handler runs (like sigsuspend) or when the call returns.
-fn with_mask(
+pub fn with_mask(
     t: &mut Task,
     mask_addr: u64,
     size: u64,

@@ -10,7 +10,7 @@ use crate::errno::Errno;
 use crate::mm::{MapSource, MemoryManager};
 
 /// The operations of an open file, implemented by each filesystem.
-pub trait FileOps: Send + Sync {
+pub trait FileOps: Send + Sync + AsAny {
     /// Reads at `off` (ignored by stream files).
     fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
@@ -19,6 +19,15 @@ pub trait FileOps: Send + Sync {
     /// O_APPEND on the host).
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
+    }
+    /// `read` for an open file with status `flags` (O_NONBLOCK matters to
+    /// pipes and other streams).
+    fn read_flags(&self, buf: &mut [u8], off: u64, _flags: i32) -> Result<usize, Errno> {
+        self.read(buf, off)
+    }
+    /// `write` for an open file with status `flags`.
+    fn write_flags(&self, buf: &[u8], off: u64, _flags: i32) -> Result<usize, Errno> {
+        self.write(buf, off)
     }
     /// Whether the file has a position (regular files, directories).
     fn seekable(&self) -> bool {
@@ -50,6 +59,18 @@ pub trait FileOps: Send + Sync {
     /// Whether mmap of this file is allowed.
     fn mappable(&self) -> bool {
         false
+    }
+}
+
+/// Lets callers find the concrete type behind a `dyn FileOps` (epoll).
+pub trait AsAny {
+    /// Self as `Any`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
