@@ -6,6 +6,7 @@ pub mod proctable;
 pub mod signal;
 pub mod task;
 pub mod thread_group;
+pub mod vdso;
 pub mod wait;
 
 use std::collections::{HashMap, HashSet};
@@ -47,6 +48,8 @@ pub struct Kernel {
     pub tasks: Mutex<HashMap<i32, Arc<thread_group::TaskHandle>>>,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
+    /// The vDSO every process gets (None if it could not be set up).
+    pub vdso: Option<vdso::Vdso>,
     /// Syscalls already reported as unsupported.
     enosys_seen: Mutex<HashSet<u64>>,
 }
@@ -59,7 +62,11 @@ impl Kernel {
         root: Arc<Dentry>,
         config: KernelConfig,
     ) -> Arc<Kernel> {
+        let vdso = vdso::Vdso::new(&mf)
+            .map_err(|e| log::warn!("no vDSO: {e}"))
+            .ok();
         Arc::new(Kernel {
+            vdso,
             platform,
             mf,
             root,

@@ -247,6 +247,7 @@ impl Task {
                     init.creds.egid,
                 ),
             },
+            kernel.vdso.as_ref(),
         )
         .map_err(|e| StartError::Exec(name, e))?;
         let ctx = kernel.platform.new_context()?;
@@ -358,6 +359,10 @@ impl Task {
                 self.group().wait_while_stopped(&self.handle);
                 self.report_continued();
                 continue;
+            }
+            // A SIGCONT may have resumed us before we got to wait.
+            if self.group().continued.load(Ordering::Relaxed) {
+                self.report_continued();
             }
             if self.exit.is_some() || self.handle.killed.load(Ordering::SeqCst) {
                 break;
@@ -962,7 +967,7 @@ impl Task {
             self.mm.address_space().release_thread();
         }
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), asp, lo, hi));
-        let image = match loader::map(&mm, prepared) {
+        let image = match loader::map(&mm, prepared, self.kernel.vdso.as_ref()) {
             Ok(i) => i,
             Err(e) => {
                 self.mm = mm;

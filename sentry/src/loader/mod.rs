@@ -8,6 +8,7 @@ use std::sync::Arc;
 use platform::{Perms, Regs};
 
 use crate::errno::Errno;
+use crate::kernel::vdso::Vdso;
 use crate::mm::{page_down, page_up, Backing, MemoryManager, Placement, PAGE, STACK_SIZE};
 use crate::vfs::path::Walker;
 use crate::vfs::{Dentry, File};
@@ -192,13 +193,13 @@ pub fn prepare(mut args: ExecArgs<'_>) -> Result<Prepared, Errno> {
 }
 
 /// Loads `args.path` into the fresh address space `mm`.
-pub fn load(mm: &MemoryManager, args: ExecArgs<'_>) -> Result<Image, Errno> {
-    map(mm, prepare(args)?)
+pub fn load(mm: &MemoryManager, args: ExecArgs<'_>, vdso: Option<&Vdso>) -> Result<Image, Errno> {
+    map(mm, prepare(args)?, vdso)
 }
 
 /// Maps a prepared program into the empty address space `mm` and builds
 /// its stack.
-pub fn map(mm: &MemoryManager, p: Prepared) -> Result<Image, Errno> {
+pub fn map(mm: &MemoryManager, p: Prepared, vdso: Option<&Vdso>) -> Result<Image, Errno> {
     let Object {
         dentry: exe,
         file,
@@ -214,6 +215,10 @@ pub fn map(mm: &MemoryManager, p: Prepared) -> Result<Image, Errno> {
         entry = i.hdr.entry + ibias;
     }
     mm.set_brk_start(brk);
+    let vdso_addr = match vdso {
+        Some(v) => mm.map_vdso(&v.params, &v.image, v.image_len)?,
+        None => 0,
+    };
 
     let phdr_addr = match phdrs.iter().find(|p| p.kind == PT_PHDR) {
         Some(p) => p.vaddr + bias,
@@ -231,6 +236,7 @@ pub fn map(mm: &MemoryManager, p: Prepared) -> Result<Image, Errno> {
         base: interp_base,
         entry: hdr.entry + bias,
         ids: p.ids,
+        vdso: vdso_addr,
     };
     let sp = build_stack(mm, &p.argv, &p.envp, &p.execfn, &aux)?;
     let regs = Regs {
@@ -338,6 +344,7 @@ fn is_interp_span(phdrs: &[Phdr]) -> bool {
 }
 
 struct Auxv {
+    vdso: u64,
     phdr: u64,
     phnum: u64,
     base: u64,
@@ -400,7 +407,8 @@ fn build_stack(
     getrandom(&mut random);
     let random_ptr = push_bytes(&random, false)?;
 
-    let auxv: [(u64, u64); 19] = [
+    let auxv: [(u64, u64); 20] = [
+        (libc::AT_SYSINFO_EHDR, aux.vdso),
         (libc::AT_PHDR, aux.phdr),
         (libc::AT_PHENT, 56),
         (libc::AT_PHNUM, aux.phnum),

@@ -90,6 +90,11 @@ pub struct MemRange {
 }
 
 impl MemRange {
+    /// Memory-file offset of the range.
+    pub fn offset(&self) -> u64 {
+        self.off
+    }
+
     /// Allocates `len` bytes (zero-filled).
     pub fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<MemRange>, Errno> {
         let off = mf.allocate(len)?;
@@ -366,6 +371,55 @@ impl MemoryManager {
             }
         }
         Ok(mm)
+    }
+
+    /// Maps the vDSO: its parameter page (read-only, shared) and right after
+    /// it the image (read and execute). Returns the image's address.
+    pub fn map_vdso(
+        &self,
+        params: &Arc<MemRange>,
+        image: &Arc<MemRange>,
+        image_len: u64,
+    ) -> Result<u64, Errno> {
+        let mut inner = self.inner.lock();
+        let base = inner.find_gap(PAGE + image_len, self.lo, self.mmap_top)?;
+        let ro = Perms {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        let rx = Perms { exec: true, ..ro };
+        let vmas = [
+            Vma {
+                start: base,
+                end: base + PAGE,
+                perms: ro,
+                range: params.clone(),
+                memoff: params.off,
+                shared: true,
+                cow: false,
+                name: Some("[vvar]".into()),
+                file: None,
+            },
+            Vma {
+                start: base + PAGE,
+                end: base + PAGE + image_len,
+                perms: rx,
+                range: image.clone(),
+                memoff: image.off,
+                shared: false,
+                cow: true,
+                name: Some("[vdso]".into()),
+                file: None,
+            },
+        ];
+        for v in vmas {
+            self.asp
+                .map(v.start, v.len(), v.memoff, v.host_perms())
+                .map_err(platform_err)?;
+            inner.vmas.insert(v.start, v);
+        }
+        Ok(base + PAGE)
     }
 
     /// Sets the start of the heap (end of the executable's bss).
