@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/times.h>
+#include <sys/auxv.h>
 
 static volatile sig_atomic_t ticks;
 
@@ -540,4 +541,25 @@ TEST(nice_raises_niceness_in_child)
         _exit(0);
     }
     EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(vdso_present_and_consistent_with_syscalls)
+{
+    EXPECT_TRUE(getauxval(AT_SYSINFO_EHDR) != 0);
+    struct timespec v, s;
+    for (int clock = 0; clock < 2; clock++) {
+        ASSERT_OK(clock_gettime(clock, &v));
+        ASSERT_OK(syscall(SYS_clock_gettime, clock, &s));
+        long long dv = v.tv_sec * 1000000000LL + v.tv_nsec;
+        long long ds = s.tv_sec * 1000000000LL + s.tv_nsec;
+        /* The vDSO read comes first; allow 50 ms either way for load. */
+        EXPECT_TRUE(ds - dv > -50000000LL && ds - dv < 50000000LL);
+    }
+    struct timespec a, b;
+    ASSERT_OK(clock_gettime(CLOCK_MONOTONIC, &a));
+    for (int i = 0; i < 100000; i++) {
+        ASSERT_OK(clock_gettime(CLOCK_MONOTONIC, &b));
+        EXPECT_TRUE(b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec));
+        a = b;
+    }
 }
