@@ -102,27 +102,29 @@ impl Vdso {
             base: mf.ptr(params.offset(), PAGE),
         };
         let enabled = invariant_tsc();
-        // Calibrate the TSC against the host's monotonic clock.
-        let (t0, c0) = (clock_ns(libc::CLOCK_MONOTONIC), rdtsc());
-        std::thread::sleep(Duration::from_millis(10));
-        let (t1, c1) = (clock_ns(libc::CLOCK_MONOTONIC), rdtsc());
-        let mult = move |t: i64, c: u64| -> u64 {
-            let dc = c.wrapping_sub(c0).max(1) as u128;
-            ((((t - t0).max(1) as u128) << 32) / dc) as u64
-        };
-        let m = mult(t1, c1);
-        page.publish(
-            c1,
-            m,
-            t1,
-            clock_ns(libc::CLOCK_REALTIME),
-            clock_ns(libc::CLOCK_BOOTTIME),
-            enabled,
-        );
+        // Until the TSC is calibrated, every call falls back to a syscall.
+        page.publish(0, 0, 0, 0, 0, false);
         let _ = std::thread::Builder::new()
             .name("vdso-clock".into())
             .spawn(move || {
-                let (mut tsc, mut m, mut mono) = (c1, m, t1);
+                // Calibrate the TSC against the host's monotonic clock, off
+                // the start-up path.
+                let (t0, c0) = (clock_ns(libc::CLOCK_MONOTONIC), rdtsc());
+                std::thread::sleep(Duration::from_millis(20));
+                let mult = move |t: i64, c: u64| -> u64 {
+                    let dc = c.wrapping_sub(c0).max(1) as u128;
+                    ((((t - t0).max(1) as u128) << 32) / dc) as u64
+                };
+                let (mut tsc, mut mono) = (rdtsc(), clock_ns(libc::CLOCK_MONOTONIC));
+                let mut m = mult(mono, tsc);
+                page.publish(
+                    tsc,
+                    m,
+                    mono,
+                    clock_ns(libc::CLOCK_REALTIME),
+                    clock_ns(libc::CLOCK_BOOTTIME),
+                    enabled,
+                );
                 loop {
                     std::thread::sleep(Duration::from_millis(50));
                     let c = rdtsc();
