@@ -1165,34 +1165,29 @@ fn xattr_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> Result<(),
     Ok(())
 }
 
-pub fn getxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, true)?;
-    Err(Errno::ENODATA)
+/// Defines xattr syscalls that resolve their target and name, then answer
+/// `result` (nothing is stored yet).
+macro_rules! xattr_calls {
+    ($($name:ident: by_fd $by_fd:expr, follow $follow:expr => $result:expr;)*) => {
+        $(
+            pub fn $name(t: &mut Task, a: [u64; 6]) -> SysResult {
+                xattr_target(t, &a, $by_fd, $follow)?;
+                Err($result)
+            }
+        )*
+    };
 }
 
-pub fn lgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, false)?;
-    Err(Errno::ENODATA)
-}
-
-pub fn fgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, true, true)?;
-    Err(Errno::ENODATA)
-}
-
-pub fn setxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, true)?;
-    Err(Errno::EOPNOTSUPP)
-}
-
-pub fn lsetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, false)?;
-    Err(Errno::EOPNOTSUPP)
-}
-
-pub fn fsetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, true, true)?;
-    Err(Errno::EOPNOTSUPP)
+xattr_calls! {
+    getxattr: by_fd false, follow true => Errno::ENODATA;
+    lgetxattr: by_fd false, follow false => Errno::ENODATA;
+    fgetxattr: by_fd true, follow true => Errno::ENODATA;
+    setxattr: by_fd false, follow true => Errno::EOPNOTSUPP;
+    lsetxattr: by_fd false, follow false => Errno::EOPNOTSUPP;
+    fsetxattr: by_fd true, follow true => Errno::EOPNOTSUPP;
+    removexattr: by_fd false, follow true => Errno::ENODATA;
+    lremovexattr: by_fd false, follow false => Errno::ENODATA;
+    fremovexattr: by_fd true, follow true => Errno::ENODATA;
 }
 
 fn list_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> SysResult {
@@ -1215,21 +1210,6 @@ pub fn llistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn flistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
     list_target(t, &a, true, true)
-}
-
-pub fn removexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, true)?;
-    Err(Errno::ENODATA)
-}
-
-pub fn lremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, false, false)?;
-    Err(Errno::ENODATA)
-}
-
-pub fn fremovexattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    xattr_target(t, &a, true, true)?;
-    Err(Errno::ENODATA)
 }
 
 fn do_pipe(t: &mut Task, fds_addr: u64, flags: i32) -> SysResult {
