@@ -92,7 +92,11 @@ signal.alarm(1); time.sleep(2); print("alarm", got)
 pid = os.fork()
 if pid == 0:
     os._exit(7)
-print("waitpid", os.waitpid(pid, 0)[1] >> 8)'
+print("waitpid", os.waitpid(pid, 0)[1] >> 8)
+import concurrent.futures
+def sq(x): return x * x
+with concurrent.futures.ProcessPoolExecutor(2) as ex:
+    print("pool", sum(ex.map(sq, range(10))))'
 
 mkdir -p "$tmp/cproj"
 for i in 1 2 3; do printf 'int f%d(void){return %d;}\n' $i $i >"$tmp/cproj/f$i.c"; done

@@ -38,6 +38,7 @@ pub enum FsSpec {
 pub fn system_mounts() -> Vec<MountSpec> {
     [
         (&b"/dev"[..], FsSpec::Dev),
+        (b"/dev/shm", FsSpec::Tmpfs { mode: 0o1777 }),
         (b"/proc", FsSpec::Proc),
         (b"/sys", FsSpec::Sys),
     ]

@@ -163,6 +163,7 @@ pub fn boot(
     mf: Arc<MemoryFile>,
     spec: BootSpec,
 ) -> Result<ExitStatus, BootError> {
+    crate::mm::memfile::set_global(mf.clone());
     let proc = ProcFs::new();
     let root_inode = make_fs(spec.root, &proc).map_err(|e| BootError::Mount("/".into(), e))?;
     let root = Dentry::new_root(root_inode);

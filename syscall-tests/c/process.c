@@ -762,3 +762,37 @@ TEST(kill_process_group_kills_all)
     EXPECT_EQ(pu_code(pu_wait(b)), 1000 + SIGTERM);
     EXPECT_ERRNO(kill(-a, 0), ESRCH);
 }
+
+TEST(shm_file_shared_mapping_across_fork)
+{
+    /* A file in /dev/shm mapped MAP_SHARED is the same memory in both
+     * processes, and read() sees what the mapping wrote. */
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/shm/sct.%d", getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_OK(fd);
+    ASSERT_OK(ftruncate(fd, 4096));
+    int *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ASSERT_TRUE(p != MAP_FAILED);
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        p[0] = 4242;
+        _exit(0);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+    EXPECT_EQ(p[0], 4242);
+    int v = 0;
+    EXPECT_EQ(pread(fd, &v, sizeof(v), 0), (ssize_t)sizeof(v));
+    EXPECT_EQ(v, 4242);
+    char link_path[80];
+    snprintf(link_path, sizeof(link_path), "%s.link", path);
+    EXPECT_OK(link(path, link_path));
+    struct stat st;
+    EXPECT_OK(stat(link_path, &st));
+    EXPECT_EQ(st.st_nlink, 2);
+    unlink(link_path);
+    munmap(p, 4096);
+    close(fd);
+    unlink(path);
+}

@@ -314,6 +314,19 @@ impl Inode for OverlayInode {
         self.copy_up()?.setattr(attr)
     }
 
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        let any: Arc<dyn Any + Send + Sync> = target.clone();
+        let src = any.downcast::<OverlayInode>().map_err(|_| Errno::EXDEV)?;
+        if self.child(name).is_ok() {
+            return Err(Errno::EEXIST);
+        }
+        let up = src.copy_up()?;
+        let dir = self.copy_up()?;
+        dir.link_inode(name, up)?;
+        self.hidden.lock().insert(name.to_vec());
+        Ok(())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

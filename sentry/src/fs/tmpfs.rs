@@ -9,6 +9,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::errno::Errno;
+use crate::mm::FileData;
 use crate::vfs::{DirEntry, FileOps, Inode, SetAttr, Stat, Timespec};
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
@@ -23,7 +24,7 @@ pub fn new_dev() -> u64 {
 type Entries = Mutex<BTreeMap<Vec<u8>, Arc<TmpfsInode>>>;
 
 enum Kind {
-    File(RwLock<Vec<u8>>),
+    File(RwLock<FileData>),
     Dir(Entries),
     Symlink(Vec<u8>),
 }
@@ -104,7 +105,7 @@ impl TmpfsInode {
         let c = Self::new(
             self.dev(),
             libc::S_IFREG | (mode & 0o7777),
-            Kind::File(RwLock::new(data)),
+            Kind::File(RwLock::new(FileData::from_bytes(&data)?)),
         );
         c.meta.lock().size = c.size() as i64;
         self.add(name, c)
@@ -165,6 +166,19 @@ impl TmpfsInode {
         Ok(child)
     }
 
+    /// Adds a hard link `name` to the file `target`.
+    pub fn link_inode(&self, name: &[u8], target: Arc<TmpfsInode>) -> Result<(), Errno> {
+        if matches!(target.kind, Kind::Dir(_)) {
+            return Err(Errno::EPERM);
+        }
+        {
+            let mut m = target.meta.lock();
+            m.nlink += 1;
+            m.ctime = Timespec::now();
+        }
+        self.add(name, target).map(|_| ())
+    }
+
     /// Moves `old` here to `new` in `to`, replacing a compatible target.
     pub fn move_to(&self, old: &[u8], to: &TmpfsInode, new: &[u8]) -> Result<(), Errno> {
         let child = self.get(old)?;
@@ -205,7 +219,7 @@ impl TmpfsInode {
     fn apply(&self, attr: &SetAttr) -> Result<(), Errno> {
         if let Some(size) = attr.size {
             match &self.kind {
-                Kind::File(d) => d.write().resize(size as usize, 0),
+                Kind::File(d) => d.write().resize(size as usize)?,
                 Kind::Dir(_) => return Err(Errno::EISDIR),
                 Kind::Symlink(_) => return Err(Errno::EINVAL),
             }
@@ -302,6 +316,12 @@ impl Inode for TmpfsInode {
         self.move_to(old, to, new)
     }
 
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        let any: Arc<dyn Any + Send + Sync> = target.clone();
+        let t = any.downcast::<TmpfsInode>().map_err(|_| Errno::EXDEV)?;
+        self.link_inode(name, t)
+    }
+
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         self.apply(attr)
     }
@@ -318,7 +338,7 @@ pub fn open(inode: &Arc<TmpfsInode>, flags: i32) -> Result<Box<dyn FileOps>, Err
     }
     if flags & libc::O_TRUNC != 0 {
         if let Kind::File(d) = &inode.kind {
-            d.write().clear();
+            d.write().resize(0)?;
             inode.touch();
         }
     }
@@ -331,16 +351,7 @@ pub struct TmpfsFile(Arc<TmpfsInode>);
 impl FileOps for TmpfsFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         match &self.0.kind {
-            Kind::File(d) => {
-                let d = d.read();
-                let off = off as usize;
-                if off >= d.len() {
-                    return Ok(0);
-                }
-                let n = buf.len().min(d.len() - off);
-                buf[..n].copy_from_slice(&d[off..off + n]);
-                Ok(n)
-            }
+            Kind::File(d) => Ok(d.read().read_at(buf, off as usize)),
             Kind::Dir(_) => Err(Errno::EISDIR),
             Kind::Symlink(_) => Err(Errno::EINVAL),
         }
@@ -349,16 +360,9 @@ impl FileOps for TmpfsFile {
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         match &self.0.kind {
             Kind::File(d) => {
-                let mut d = d.write();
-                let off = off as usize;
-                let end = off.checked_add(buf.len()).ok_or(Errno::EFBIG)?;
-                if end > d.len() {
-                    d.resize(end, 0);
-                }
-                d[off..end].copy_from_slice(buf);
-                drop(d);
+                let n = d.write().write_at(buf, off as usize)?;
                 self.0.touch();
-                Ok(buf.len())
+                Ok(n)
             }
             Kind::Dir(_) => Err(Errno::EISDIR),
             Kind::Symlink(_) => Err(Errno::EINVAL),
@@ -379,5 +383,12 @@ impl FileOps for TmpfsFile {
 
     fn mappable(&self) -> bool {
         matches!(self.0.kind, Kind::File(_))
+    }
+
+    fn shared_pages(&self) -> Option<(Arc<crate::mm::MemRange>, usize)> {
+        match &self.0.kind {
+            Kind::File(d) => d.write().shared_range().ok(),
+            _ => None,
+        }
     }
 }

@@ -25,6 +25,22 @@ pub fn page_down(x: u64) -> u64 {
     x & !(PAGE - 1)
 }
 
+static GLOBAL: std::sync::OnceLock<std::sync::Arc<MemoryFile>> = std::sync::OnceLock::new();
+
+/// Makes `mf` the memory file that filesystems keep file data in (tmpfs),
+/// so that shared mappings of their files see the same pages.
+pub fn set_global(mf: std::sync::Arc<MemoryFile>) {
+    let _ = GLOBAL.set(mf);
+}
+
+/// The memory file filesystems keep data in (a small private one when the
+/// sandbox has not set one, as in unit tests).
+pub fn global() -> &'static std::sync::Arc<MemoryFile> {
+    GLOBAL.get_or_init(|| {
+        std::sync::Arc::new(MemoryFile::new(1 << 36).expect("memory file for file data"))
+    })
+}
+
 /// The sentry's memory file with a first-fit allocator over its ranges.
 pub struct MemoryFile {
     fd: OwnedFd,

@@ -12,6 +12,7 @@
 //! writer its own copy of the VMA's populated pages, or just write access
 //! back when nobody else holds the range any more.
 
+pub mod filedata;
 pub mod memfile;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use parking_lot::Mutex;
 use platform::{AddressSpace, Perms};
 
 use crate::errno::Errno;
+pub use filedata::FileData;
 pub use memfile::{page_down, page_up, MemoryFile, PAGE};
 
 /// Something whose bytes can back a private file mapping.
@@ -44,6 +46,16 @@ pub enum Backing {
         /// Identifies this version of the file for the page cache; None
         /// for files that must not be cached.
         cache_key: Option<CacheKey>,
+    },
+    /// The pages of a file kept in the memory file, shared (MAP_SHARED of a
+    /// tmpfs file): `range` from byte `offset`.
+    Shared {
+        /// The file's pages.
+        range: Arc<MemRange>,
+        /// Offset into them.
+        offset: u64,
+        /// Name for diagnostics.
+        name: Arc<str>,
     },
 }
 
@@ -86,7 +98,8 @@ impl std::fmt::Debug for FileRef {
 pub struct MemRange {
     mf: Arc<MemoryFile>,
     off: u64,
-    len: u64,
+    /// Length in bytes (page multiple).
+    pub len: u64,
 }
 
 impl MemRange {
@@ -478,8 +491,36 @@ impl MemoryManager {
                 }
             }
         };
+        if let Backing::Shared {
+            range,
+            offset,
+            name,
+        } = backing
+        {
+            if offset + len > range.len {
+                return Err(Errno::ENOMEM);
+            }
+            Self::remove_range(&mut inner, addr, addr + len);
+            let vma = Vma {
+                start: addr,
+                end: addr + len,
+                perms,
+                memoff: range.off + offset,
+                range,
+                shared: true,
+                cow: false,
+                name: Some(name),
+                file: None,
+            };
+            self.asp
+                .map(addr, len, vma.memoff, vma.host_perms())
+                .map_err(platform_err)?;
+            inner.vmas.insert(addr, vma);
+            return Ok(addr);
+        }
         let (name, file, key) = match backing {
             Backing::Anon => (None, None, None),
+            Backing::Shared { .. } => unreachable!("handled above"),
             Backing::File {
                 source,
                 offset,

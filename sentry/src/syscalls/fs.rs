@@ -1244,3 +1244,39 @@ pub fn pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
     do_pipe(t, a[0], a[1] as i32)
 }
+
+fn do_link(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: i32) -> SysResult {
+    if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let resolve_flags = (if flags & libc::AT_SYMLINK_FOLLOW == 0 {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    }) | (flags & libc::AT_EMPTY_PATH);
+    let target = match resolve_at(t, od, op, resolve_flags)? {
+        Target::Dentry(d) => d,
+        Target::File(f) => f.dentry.clone().ok_or(Errno::ENOENT)?,
+    };
+    if target.inode.stat()?.is_dir() {
+        return Err(Errno::EPERM);
+    }
+    let (parent, name, trailing) = resolve_parent(t, nd, np)?;
+    if trailing || name == b"." || name == b".." {
+        return Err(Errno::ENOENT);
+    }
+    if parent.child(&name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    parent.inode.link(&name, &target.inode)?;
+    parent.forget(&name);
+    Ok(0)
+}
+
+pub fn link(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_link(t, libc::AT_FDCWD, a[0], libc::AT_FDCWD, a[1], 0)
+}
+
+pub fn linkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_link(t, a[0] as i32, a[1], a[2] as i32, a[3], a[4] as i32)
+}

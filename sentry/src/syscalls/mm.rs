@@ -48,6 +48,19 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         .as_ref()
         .map(|d| String::from_utf8_lossy(&d.path()).into())
         .unwrap_or_else(|| "[anon]".into());
+    // Files kept in the memory file share their pages with the mapping.
+    if shared {
+        if let Some((range, _)) = f.ops.shared_pages() {
+            if off + crate::mm::page_up(len) <= range.len {
+                let backing = Backing::Shared {
+                    range,
+                    offset: off,
+                    name,
+                };
+                return t.mm.mmap(place, len, perms, true, backing);
+            }
+        }
+    }
     let backing = Backing::File {
         source: f.clone(),
         offset: off,

@@ -113,6 +113,7 @@ table! {
     83 => fs::mkdir, Full;
     84 => fs::rmdir, Full;
     85 => fs::creat, Full;
+    86 => fs::link, Partial("tmpfs and the overlay (not host files yet)");
     87 => fs::unlink, Full;
     88 => fs::symlink, Full;
     89 => fs::readlink, Full;
@@ -208,6 +209,7 @@ table! {
     262 => fs::newfstatat, Full;
     263 => fs::unlinkat, Full;
     264 => fs::renameat, Full;
+    265 => fs::linkat, Partial("tmpfs and the overlay (not host files yet)");
     266 => fs::symlinkat, Full;
     267 => fs::readlinkat, Full;
     268 => fs::fchmodat, Full;

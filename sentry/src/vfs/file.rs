@@ -56,6 +56,11 @@ pub trait FileOps: Send + Sync + AsAny {
     fn poll(&self) -> u32 {
         (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM) as u32
     }
+    /// The memory-file pages that hold the file and its size, for files
+    /// whose MAP_SHARED mappings share pages with read/write (tmpfs).
+    fn shared_pages(&self) -> Option<(Arc<crate::mm::MemRange>, usize)> {
+        None
+    }
     /// Whether mmap of this file is allowed.
     fn mappable(&self) -> bool {
         false

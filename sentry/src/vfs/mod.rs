@@ -160,6 +160,11 @@ pub trait Inode: Send + Sync + Any {
     fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
+    /// Adds `name` in this directory for the existing file `target` (same
+    /// filesystem): a hard link.
+    fn link(&self, _name: &[u8], _target: &std::sync::Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
     /// Moves `old` in this directory to `new` in `new_dir` (same filesystem).
     fn rename(&self, _old: &[u8], _new_dir: &dyn Inode, _new: &[u8]) -> Result<(), Errno> {
         Err(Errno::EROFS)
