@@ -99,10 +99,12 @@ enum FileKind {
     LoadAvg,
     Filesystems,
     Mounts,
+    Maps(i32),
 }
 
-const PID_ENTRIES: [&str; 11] = [
-    "cmdline", "comm", "cwd", "environ", "exe", "fd", "mounts", "root", "stat", "status", "task",
+const PID_ENTRIES: [&str; 12] = [
+    "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "status",
+    "task",
 ];
 const ROOT_FILES: [&str; 8] = [
     "cpuinfo",
@@ -237,6 +239,35 @@ impl ProcInode {
                 .into_bytes()
             }
             FileKind::Environ => Vec::new(),
+            FileKind::Maps(p) => {
+                let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
+                let stack_top = mm.stack_top();
+                let mut out = String::new();
+                for v in mm.vmas() {
+                    let perms = format!(
+                        "{}{}{}{}",
+                        if v.perms.read { 'r' } else { '-' },
+                        if v.perms.write { 'w' } else { '-' },
+                        if v.perms.exec { 'x' } else { '-' },
+                        if v.shared { 's' } else { 'p' }
+                    );
+                    let offset = v.file.as_ref().map_or(0, |f| f.offset);
+                    let name = match &v.name {
+                        Some(n) => n.to_string(),
+                        None if v.end == stack_top => "[stack]".to_string(),
+                        None => String::new(),
+                    };
+                    let line =
+                        format!("{:08x}-{:08x} {perms} {offset:08x} 00:00 0", v.start, v.end);
+                    if name.is_empty() {
+                        out.push_str(&line);
+                    } else {
+                        out.push_str(&format!("{line:<73}{name}"));
+                    }
+                    out.push('\n');
+                }
+                out.into_bytes()
+            }
             FileKind::CpuInfo => host("/proc/cpuinfo"),
             FileKind::MemInfo => host("/proc/meminfo"),
             FileKind::Uptime => {
@@ -318,6 +349,7 @@ impl Inode for ProcInode {
                     "status" => Node::File(FileKind::Status(p)),
                     "environ" => Node::File(FileKind::Environ),
                     "mounts" => Node::File(FileKind::Mounts),
+                    "maps" => Node::File(FileKind::Maps(p)),
                     "task" => Node::Root,
                     _ => return Err(Errno::ENOENT),
                 }

@@ -304,6 +304,7 @@ impl Task {
         info.exe = Some(self.exe.clone());
         info.cwd = Some(self.cwd.clone());
         info.fds = Some(self.fds.clone());
+        info.mm = Some(self.mm.clone());
         info.comm = self.comm.clone();
     }
 
@@ -590,6 +591,7 @@ impl Task {
             let mut info = group.info.lock();
             info.fds = None;
             info.cwd = None;
+            info.mm = None;
         }
         let ppid = self.kernel.procs.parent(self.pid);
         let total = *group.dead_times.lock() + *group.children_times.lock();

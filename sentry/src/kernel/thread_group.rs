@@ -20,6 +20,8 @@ pub struct ProcessInfo {
     pub cwd: Option<Arc<crate::vfs::Dentry>>,
     /// The open files.
     pub fds: Option<crate::vfs::SharedFds>,
+    /// The address space (for /proc/<pid>/maps).
+    pub mm: Option<Arc<crate::mm::MemoryManager>>,
     /// The command name.
     pub comm: Vec<u8>,
     /// argv, NUL-separated.
