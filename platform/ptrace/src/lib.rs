@@ -61,16 +61,18 @@ impl Platform for PtracePlatform {
     }
 
     fn new_context(&self) -> Result<Box<dyn Context>> {
-        // Keep the tracer on one CPU: the scheduler otherwise tends to wake
-        // it on the other CPU than its stub, which costs ~5x per round trip.
-        // SAFETY: sched_getcpu has no preconditions; the cpu set is plain data.
+        // Keep each tracer on one CPU (its stub follows it): the scheduler
+        // otherwise tends to wake it on the other CPU than its stub, which
+        // costs ~5x per round trip. Tasks are spread over the CPUs in turn,
+        // so that threads and processes still run in parallel.
+        static NEXT_CPU: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpu = NEXT_CPU.fetch_add(1, Ordering::Relaxed) % ncpus;
+        // SAFETY: the cpu set is plain data; CPU_SET stays within it.
         unsafe {
-            let cpu = libc::sched_getcpu();
-            if cpu >= 0 {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(cpu as usize, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set);
-            }
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set);
         }
         Ok(Box::new(PtraceContext {
             cpu: -1,
