@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 TEST(eventfd_counter_and_semaphore)
@@ -161,4 +162,31 @@ TEST(socketpair_errors)
     EXPECT_ERRNO(recv(p[0], &c, 1, MSG_DONTWAIT), ENOTSOCK);
     close(p[0]);
     close(p[1]);
+}
+
+TEST(timerfd_expirations_and_epoll)
+{
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    ASSERT_OK(fd);
+    uint64_t n = 0;
+    EXPECT_ERRNO(read(fd, &n, 8), EAGAIN);
+    struct itimerspec its = {.it_interval = {0, 10 * 1000 * 1000}, .it_value = {0, 10 * 1000 * 1000}};
+    EXPECT_OK(timerfd_settime(fd, 0, &its, NULL));
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    EXPECT_OK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+    struct epoll_event out[1];
+    EXPECT_EQ(epoll_wait(ep, out, 1, 1000), 1);
+    usleep(30 * 1000);
+    EXPECT_EQ(read(fd, &n, 8), 8);
+    EXPECT_TRUE(n >= 2);
+    struct itimerspec cur;
+    EXPECT_OK(timerfd_gettime(fd, &cur));
+    EXPECT_EQ(cur.it_interval.tv_nsec, 10 * 1000 * 1000);
+    struct itimerspec off = {0};
+    EXPECT_OK(timerfd_settime(fd, 0, &off, NULL));
+    EXPECT_ERRNO(read(fd, &n, 8), EAGAIN);
+    EXPECT_ERRNO(timerfd_create(12345, 0), EINVAL);
+    close(ep);
+    close(fd);
 }

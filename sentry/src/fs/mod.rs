@@ -9,4 +9,5 @@ pub mod overlay;
 pub mod pipe;
 pub mod proc;
 pub mod socketpair;
+pub mod timerfd;
 pub mod tmpfs;

@@ -126,3 +126,91 @@ pub fn eventfd(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn eventfd2(t: &mut Task, a: [u64; 6]) -> SysResult {
     new_eventfd(t, a[0] as u32 as u64, a[1] as i32)
 }
+
+fn clock_ok(clock: i32) -> Result<(), Errno> {
+    match clock {
+        libc::CLOCK_REALTIME
+        | libc::CLOCK_MONOTONIC
+        | libc::CLOCK_BOOTTIME
+        | libc::CLOCK_REALTIME_ALARM
+        | libc::CLOCK_BOOTTIME_ALARM => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn timerfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (clock, flags) = (a[0] as i32, a[1] as i32);
+    clock_ok(clock)?;
+    if flags & !(libc::TFD_CLOEXEC | libc::TFD_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = File::new(
+        Box::new(crate::fs::timerfd::TimerFd::new(clock)),
+        None,
+        libc::O_RDWR | (flags & libc::O_NONBLOCK),
+    );
+    t.fds
+        .insert(f, flags & libc::TFD_CLOEXEC != 0)
+        .map(|fd| fd as u64)
+}
+
+fn timerfd_of(f: &Arc<File>) -> Result<&crate::fs::timerfd::TimerFd, Errno> {
+    f.ops
+        .as_ref()
+        .as_any()
+        .downcast_ref::<crate::fs::timerfd::TimerFd>()
+        .ok_or(Errno::EINVAL)
+}
+
+fn to_ts(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: d.subsec_nanos() as i64,
+    }
+}
+
+pub fn timerfd_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (fd, flags, new, old) = (a[0] as i32, a[1] as i32, a[2], a[3]);
+    if flags & !(libc::TFD_TIMER_ABSTIME | libc::TFD_TIMER_CANCEL_ON_SET) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.fds.get(fd)?;
+    let tf = timerfd_of(&f)?;
+    let spec: [libc::timespec; 2] = [t.mm.read_obj(new)?, t.mm.read_obj(new + 16)?];
+    let d = |ts: &libc::timespec| -> Result<Duration, Errno> {
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    };
+    let (interval, mut value) = (d(&spec[0])?, d(&spec[1])?);
+    if flags & libc::TFD_TIMER_ABSTIME != 0 && !value.is_zero() {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let clock = match tf.clock {
+            libc::CLOCK_REALTIME_ALARM => libc::CLOCK_REALTIME,
+            libc::CLOCK_BOOTTIME_ALARM => libc::CLOCK_BOOTTIME,
+            c => c,
+        };
+        // SAFETY: valid out pointer, a host clock id.
+        unsafe { libc::clock_gettime(clock, &mut now) };
+        let now = Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
+        value = value.saturating_sub(now).max(Duration::from_nanos(1));
+    }
+    let (left, iv) = tf.set(value, interval);
+    if old != 0 {
+        t.mm.write_obj(old, &to_ts(iv))?;
+        t.mm.write_obj(old + 16, &to_ts(left))?;
+    }
+    Ok(0)
+}
+
+pub fn timerfd_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = t.fds.get(a[0] as i32)?;
+    let (left, iv) = timerfd_of(&f)?.get();
+    t.mm.write_obj(a[1], &to_ts(iv))?;
+    t.mm.write_obj(a[1] + 16, &to_ts(left))?;
+    Ok(0)
+}
