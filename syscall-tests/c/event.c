@@ -10,6 +10,9 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 TEST(eventfd_counter_and_semaphore)
@@ -189,4 +192,31 @@ TEST(timerfd_expirations_and_epoll)
     EXPECT_ERRNO(timerfd_create(12345, 0), EINVAL);
     close(ep);
     close(fd);
+}
+
+TEST(signalfd_reads_blocked_signals)
+{
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    ASSERT_OK(sigprocmask(SIG_BLOCK, &set, &old));
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    ASSERT_OK(fd);
+    struct signalfd_siginfo si;
+    EXPECT_ERRNO(read(fd, &si, sizeof(si)), EAGAIN);
+    EXPECT_OK(kill(getpid(), SIGUSR2));
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    EXPECT_EQ(poll(&p, 1, 1000), 1);
+    EXPECT_EQ(read(fd, &si, sizeof(si)), (ssize_t)sizeof(si));
+    EXPECT_EQ(si.ssi_signo, SIGUSR2);
+    EXPECT_EQ(si.ssi_code, SI_USER);
+    EXPECT_EQ(si.ssi_pid, (uint32_t)getpid());
+    EXPECT_ERRNO(read(fd, &si, 8), EINVAL);
+    /* Updating the mask of an existing signalfd. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    EXPECT_EQ(signalfd(fd, &set, 0), fd);
+    close(fd);
+    ASSERT_OK(sigprocmask(SIG_SETMASK, &old, NULL));
 }

@@ -8,6 +8,7 @@ pub mod host;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod signalfd;
 pub mod socketpair;
 pub mod timerfd;
 pub mod tmpfs;

@@ -223,9 +223,11 @@ table! {
     280 => fs::utimensat, Full;
     281 => epoll::epoll_pwait, Partial("readiness is re-checked every few milliseconds");
     283 => epoll::timerfd_create, Partial("no TFD_TIMER_CANCEL_ON_SET");
+    282 => signal::signalfd, Full;
     284 => epoll::eventfd, Full;
     286 => epoll::timerfd_settime, Partial("no TFD_TIMER_CANCEL_ON_SET");
     287 => epoll::timerfd_gettime, Full;
+    289 => signal::signalfd4, Full;
     290 => epoll::eventfd2, Full;
     291 => epoll::epoll_create1, Full;
     292 => fs::dup3, Full;

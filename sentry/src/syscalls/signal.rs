@@ -355,3 +355,39 @@ pub fn rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(info.signo() as u64)
 }
+
+fn do_signalfd(t: &mut Task, fd: i32, mask_addr: u64, size: u64, flags: i32) -> SysResult {
+    use crate::fs::signalfd::SignalFd;
+    if size != 8 || flags & !(libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = t.mm.read_obj(mask_addr)?;
+    if fd != -1 {
+        let f = t.fds.get(fd)?;
+        let sfd = f
+            .ops
+            .as_ref()
+            .as_any()
+            .downcast_ref::<SignalFd>()
+            .ok_or(Errno::EINVAL)?;
+        sfd.mask
+            .store(mask & !UNBLOCKABLE, std::sync::atomic::Ordering::Relaxed);
+        return Ok(fd as u64);
+    }
+    let f = crate::vfs::File::new(
+        Box::new(SignalFd::new(mask)),
+        None,
+        libc::O_RDONLY | (flags & libc::O_NONBLOCK),
+    );
+    t.fds
+        .insert(f, flags & libc::SFD_CLOEXEC != 0)
+        .map(|fd| fd as u64)
+}
+
+pub fn signalfd(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_signalfd(t, a[0] as i32, a[1], a[2], 0)
+}
+
+pub fn signalfd4(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_signalfd(t, a[0] as i32, a[1], a[2], a[3] as i32)
+}
