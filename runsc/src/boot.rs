@@ -164,6 +164,7 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
             umask: spec.umask,
         },
     };
+    crate::seccomp::confine_sentry()?;
     match sentry::boot(platform, mf, boot) {
         Ok(status) => Ok(status.shell_code()),
         Err(BootError::Start(StartError::Exec(name, e))) => {

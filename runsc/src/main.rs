@@ -8,6 +8,7 @@ mod cmd_run;
 mod gofer_cmd;
 mod logging;
 mod sandbox;
+mod seccomp;
 mod spec;
 
 use clap::Parser;

@@ -265,43 +265,6 @@ impl MemoryManager {
         }
     }
 
-    /// An address space with nothing in it and no platform behind it, to
-    /// stand in for one that was handed on.
-    pub fn placeholder() -> Self {
-        struct NoSpace;
-        impl AddressSpace for NoSpace {
-            fn map(&self, _: u64, _: u64, _: u64, _: Perms) -> platform::Result<()> {
-                Err(platform::Error::Misuse("placeholder address space"))
-            }
-            fn unmap(&self, _: u64, _: u64) -> platform::Result<()> {
-                Ok(())
-            }
-            fn protect(&self, _: u64, _: u64, _: Perms) -> platform::Result<()> {
-                Ok(())
-            }
-            fn new_thread(&self) -> platform::Result<u64> {
-                Err(platform::Error::Misuse("placeholder address space"))
-            }
-            fn adopt_thread(&self, _: u64) -> platform::Result<()> {
-                Err(platform::Error::Misuse("placeholder address space"))
-            }
-            fn release_thread(&self) {}
-            fn as_any(&self) -> &dyn std::any::Any {
-                self
-            }
-        }
-        static MF: std::sync::OnceLock<Arc<MemoryFile>> = std::sync::OnceLock::new();
-        let mf = MF
-            .get_or_init(|| Arc::new(MemoryFile::new(PAGE).expect("placeholder memory file")))
-            .clone();
-        MemoryManager::new(
-            mf,
-            Arc::new(NoSpace),
-            PAGE,
-            2 * PAGE + STACK_SIZE + (256 << 20),
-        )
-    }
-
     /// Whether the calling host thread created this address space.
     pub fn created_by_current_thread(&self) -> bool {
         // SAFETY: gettid has no preconditions.
