@@ -42,6 +42,7 @@ pub fn run(args: GoferArgs) -> anyhow::Result<i32> {
     let sock = unsafe { OwnedFd::from_raw_fd(args.fd) };
     let proc_fd = gofer::open_proc_self_fd().context("opening /proc/self/fd")?;
     confine(&args.root).with_context(|| format!("confining to {}", args.root.display()))?;
+    crate::seccomp::confine_gofer()?;
     let config = gofer::ServerConfig {
         root: "/".into(),
         readonly: args.readonly,

@@ -1,9 +1,11 @@
-//! The sandbox process's own seccomp filter: once the sentry is set up, it
+//! Seccomp filters for the runtime's own processes. The sandbox process:
+//! once the sentry is set up, it
 //! may make only the host system calls it needs (memory, threads, ptrace
 //! of its stubs, I/O on fds it already holds, gofer messages, time). In
 //! particular it cannot open host paths, exec, or make network sockets.
 //! Anything else fails with ENOSYS (glibc falls back where it can, e.g.
-//! clone3 → clone).
+//! clone3 → clone). The gofer: only file operations relative to the fds
+//! it holds and messages on its socket.
 
 use anyhow::Context;
 use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
@@ -78,9 +80,72 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_sysinfo,
 ];
 
+/// Host syscalls the gofer makes while serving (file operations relative
+/// to fds inside its root, and messages on its socket).
+const GOFER_ALLOWED: &[libc::c_long] = &[
+    libc::SYS_openat,
+    libc::SYS_close,
+    libc::SYS_read,
+    libc::SYS_write,
+    libc::SYS_readv,
+    libc::SYS_writev,
+    libc::SYS_pread64,
+    libc::SYS_recvmsg,
+    libc::SYS_sendmsg,
+    libc::SYS_recvfrom,
+    libc::SYS_sendto,
+    libc::SYS_fstat,
+    libc::SYS_newfstatat,
+    libc::SYS_statx,
+    libc::SYS_fstatfs,
+    libc::SYS_getdents64,
+    libc::SYS_lseek,
+    libc::SYS_readlinkat,
+    libc::SYS_mkdirat,
+    libc::SYS_mknodat,
+    libc::SYS_symlinkat,
+    libc::SYS_linkat,
+    libc::SYS_unlinkat,
+    libc::SYS_renameat,
+    libc::SYS_renameat2,
+    libc::SYS_fchmodat,
+    libc::SYS_fchmod,
+    libc::SYS_fchownat,
+    libc::SYS_utimensat,
+    libc::SYS_ftruncate,
+    libc::SYS_getxattr,
+    libc::SYS_setxattr,
+    libc::SYS_listxattr,
+    libc::SYS_removexattr,
+    libc::SYS_fcntl,
+    libc::SYS_geteuid,
+    libc::SYS_mmap,
+    libc::SYS_munmap,
+    libc::SYS_mremap,
+    libc::SYS_madvise,
+    libc::SYS_brk,
+    libc::SYS_futex,
+    libc::SYS_rt_sigprocmask,
+    libc::SYS_rt_sigaction,
+    libc::SYS_sigaltstack,
+    libc::SYS_clock_gettime,
+    libc::SYS_getrandom,
+    libc::SYS_exit,
+    libc::SYS_exit_group,
+];
+
 /// Confines every thread of the calling process to [`ALLOWED`].
 pub fn confine_sentry() -> anyhow::Result<()> {
-    let rules = ALLOWED.iter().map(|&nr| (nr, vec![])).collect();
+    confine(ALLOWED)
+}
+
+/// Confines the gofer to [`GOFER_ALLOWED`] once it is in its root.
+pub fn confine_gofer() -> anyhow::Result<()> {
+    confine(GOFER_ALLOWED)
+}
+
+fn confine(allowed: &[libc::c_long]) -> anyhow::Result<()> {
+    let rules = allowed.iter().map(|&nr| (nr, vec![])).collect();
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::Errno(libc::ENOSYS as u32),
