@@ -207,17 +207,6 @@ impl ProcTable {
         self.inner.0.lock().procs.contains_key(&pid)
     }
 
-    /// Pids of all live processes.
-    pub fn live(&self) -> Vec<i32> {
-        let inner = self.inner.0.lock();
-        inner
-            .procs
-            .iter()
-            .filter(|(_, e)| e.status.is_none())
-            .map(|(&p, _)| p)
-            .collect()
-    }
-
     /// Reports a child of `parent` matching `which` that changed as `opts`
     /// asks. Blocks unless `nohang`; returns None when `nohang` and nothing
     /// changed.

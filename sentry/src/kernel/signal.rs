@@ -48,7 +48,7 @@ unsafe impl crate::mm::Plain for SigAction {}
 
 /// What a signal does when its disposition is SIG_DFL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Default {
+pub enum DefaultAction {
     /// Nothing.
     Ignore,
     /// End the process.
@@ -62,11 +62,11 @@ pub enum Default {
 }
 
 /// The default action of `sig`.
-pub fn default_action(sig: i32) -> Default {
+pub fn default_action(sig: i32) -> DefaultAction {
     match sig {
-        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => Default::Ignore,
-        libc::SIGCONT => Default::Continue,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => Default::Stop,
+        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH => DefaultAction::Ignore,
+        libc::SIGCONT => DefaultAction::Continue,
+        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => DefaultAction::Stop,
         libc::SIGQUIT
         | libc::SIGILL
         | libc::SIGTRAP
@@ -76,8 +76,8 @@ pub fn default_action(sig: i32) -> Default {
         | libc::SIGSEGV
         | libc::SIGXCPU
         | libc::SIGXFSZ
-        | libc::SIGSYS => Default::Core,
-        _ => Default::Terminate,
+        | libc::SIGSYS => DefaultAction::Core,
+        _ => DefaultAction::Terminate,
     }
 }
 

@@ -454,11 +454,11 @@ impl Task {
             }
             if action.handler == libc::SIG_DFL as u64 {
                 match signal::default_action(sig) {
-                    signal::Default::Terminate | signal::Default::Core => {
+                    signal::DefaultAction::Terminate | signal::DefaultAction::Core => {
                         self.group().exit_all(ExitStatus::Signaled(sig));
                         return;
                     }
-                    signal::Default::Stop => {
+                    signal::DefaultAction::Stop => {
                         if self.group().stop() {
                             self.notify_parent(libc::CLD_STOPPED, sig);
                         }

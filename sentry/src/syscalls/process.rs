@@ -400,18 +400,8 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         if let Some((pid, ev)) = found {
             let (code, status) = match ev {
                 ChildEvent::Exited(ExitStatus::Exited(c), _) => (libc::CLD_EXITED, c),
-                ChildEvent::Exited(ExitStatus::Signaled(s), _) => {
-                    let core = crate::kernel::signal::default_action(s)
-                        == crate::kernel::signal::Default::Core;
-                    (
-                        if core {
-                            libc::CLD_DUMPED
-                        } else {
-                            libc::CLD_KILLED
-                        },
-                        s,
-                    )
-                }
+                // No core files are written: never CLD_DUMPED.
+                ChildEvent::Exited(ExitStatus::Signaled(s), _) => (libc::CLD_KILLED, s),
                 ChildEvent::Stopped(s) => (libc::CLD_STOPPED, s),
                 ChildEvent::Continued => (libc::CLD_CONTINUED, libc::SIGCONT),
             };

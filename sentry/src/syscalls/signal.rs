@@ -43,7 +43,7 @@ pub fn rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
         // discards what is pending.
         let ignored = n.handler == libc::SIG_IGN as u64
             || (n.handler == libc::SIG_DFL as u64
-                && signal::default_action(sig) == signal::Default::Ignore);
+                && signal::default_action(sig) == signal::DefaultAction::Ignore);
         if ignored {
             t.group().pending.lock().discard(sig);
             for th in t.group().threads.lock().iter() {
