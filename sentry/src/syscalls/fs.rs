@@ -248,73 +248,51 @@ pub fn close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// Reads into application memory at `buf`; `pos` None uses the file offset.
-fn read_into(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> SysResult {
-    if !f.readable() {
-        return Err(Errno::EBADF);
-    }
-    let count = count.min(MAX_RW) as usize;
-    if count == 0 {
-        return Ok(0);
-    }
-    let (chunks, _) = t.mm.chunks(buf, count, true);
-    if chunks.is_empty() {
-        return Err(Errno::EFAULT);
-    }
-    let seekable = f.ops.seekable();
-    let mut offset = f.offset.lock();
-    let start = match pos {
-        Some(p) => p,
-        None if seekable => *offset,
-        None => 0,
-    };
-    let mut total = 0u64;
-    for c in &chunks {
-        match f.ops.read_flags(c.as_mut_slice(), start + total, f.flags()) {
-            Ok(n) => {
-                total += n as u64;
-                if n < c.len {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-        if !seekable {
-            break;
-        }
-    }
-    if pos.is_none() && seekable {
-        *offset = start + total;
-    }
-    Ok(total)
+/// Which way a transfer goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    /// From the file into application memory.
+    Read,
+    /// From application memory into the file.
+    Write,
 }
 
-/// Writes from application memory at `buf`.
-fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> SysResult {
-    if !f.writable() {
+/// Moves up to `count` bytes between application memory at `buf` and `f`,
+/// straight through the memory file's mapping; `pos` None uses (and
+/// advances) the file offset. O_APPEND writes go to the end.
+fn transfer(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>, dir: Dir) -> SysResult {
+    let allowed = match dir {
+        Dir::Read => f.readable(),
+        Dir::Write => f.writable(),
+    };
+    if !allowed {
         return Err(Errno::EBADF);
     }
     let count = count.min(MAX_RW) as usize;
     if count == 0 {
         return Ok(0);
     }
-    let (chunks, _) = t.mm.chunks(buf, count, false);
+    let (chunks, _) = t.mm.chunks(buf, count, dir == Dir::Read);
     if chunks.is_empty() {
         return Err(Errno::EFAULT);
     }
     let seekable = f.ops.seekable();
+    let flags = f.flags();
     let mut offset = f.offset.lock();
-    let append = f.flags() & libc::O_APPEND != 0;
+    let append = dir == Dir::Write && seekable && flags & libc::O_APPEND != 0;
     let start = match pos {
-        _ if seekable && append => f.ops.stat()?.size as u64,
+        _ if append => f.ops.stat()?.size as u64,
         Some(p) => p,
         None if seekable => *offset,
         None => 0,
     };
     let mut total = 0u64;
     for c in &chunks {
-        match f.ops.write_flags(c.as_slice(), start + total, f.flags()) {
+        let r = match dir {
+            Dir::Read => f.ops.read_flags(c.as_mut_slice(), start + total, flags),
+            Dir::Write => f.ops.write_flags(c.as_slice(), start + total, flags),
+        };
+        match r {
             Ok(n) => {
                 total += n as u64;
                 if n < c.len {
@@ -323,6 +301,10 @@ fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> Sys
             }
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
+        }
+        // A stream read returns what one read gave (no waiting for more).
+        if dir == Dir::Read && !seekable {
+            break;
         }
     }
     if pos.is_none() && seekable {
@@ -333,7 +315,7 @@ fn write_from(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>) -> Sys
 
 pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    read_into(t, &f, a[1], a[2], None)
+    transfer(t, &f, a[1], a[2], None, Dir::Read)
 }
 
 /// A write to a pipe nobody reads raises SIGPIPE as well as EPIPE.
@@ -348,7 +330,7 @@ fn sigpipe_on_epipe(t: &mut Task, r: SysResult) -> SysResult {
 
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
-    let r = write_from(t, &f, a[1], a[2], None);
+    let r = transfer(t, &f, a[1], a[2], None, Dir::Write);
     sigpipe_on_epipe(t, r)
 }
 
@@ -365,13 +347,13 @@ fn positional(f: &File, off: u64) -> Result<u64, Errno> {
 pub fn pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     let off = positional(&f, a[3])?;
-    read_into(t, &f, a[1], a[2], Some(off))
+    transfer(t, &f, a[1], a[2], Some(off), Dir::Read)
 }
 
 pub fn pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = t.fds.get(a[0] as i32)?;
     let off = positional(&f, a[3])?;
-    write_from(t, &f, a[1], a[2], Some(off))
+    transfer(t, &f, a[1], a[2], Some(off), Dir::Write)
 }
 
 /// Reads an iovec array.
@@ -411,11 +393,8 @@ fn vectored(t: &Task, fd: u64, iov: u64, cnt: u64, pos: Option<u64>, write: bool
             continue;
         }
         let p = pos.map(|p| p + total);
-        let r = if write {
-            write_from(t, &f, base, len, p)
-        } else {
-            read_into(t, &f, base, len, p)
-        };
+        let dir = if write { Dir::Write } else { Dir::Read };
+        let r = transfer(t, &f, base, len, p, dir);
         match r {
             Ok(n) => {
                 total += n;
