@@ -87,7 +87,7 @@ pub enum BootError {
 /// The minimal /sys: online, possible and present CPU lists.
 fn make_sys() -> Result<Arc<dyn Inode>, Errno> {
     let root = TmpfsInode::new_root(0o555);
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = crate::kernel::ncpus();
     let list = if n == 1 {
         "0\n".to_string()
     } else {

@@ -27,6 +27,8 @@ pub const PAGE_SIZE: u64 = 4096;
 pub struct PtracePlatform {
     stub: StubPage,
     memfd: i32,
+    /// CPUs to spread tasks over, measured before any thread is pinned.
+    ncpus: usize,
     filter: Arc<seccompiler::BpfProgram>,
 }
 
@@ -37,6 +39,7 @@ impl PtracePlatform {
         Ok(PtracePlatform {
             stub: StubPage::install()?,
             memfd,
+            ncpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             filter: Arc::new(stub::stub_filter()?),
         })
     }
@@ -66,8 +69,7 @@ impl Platform for PtracePlatform {
         // costs ~5x per round trip. Tasks are spread over the CPUs in turn,
         // so that threads and processes still run in parallel.
         static NEXT_CPU: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cpu = NEXT_CPU.fetch_add(1, Ordering::Relaxed) % ncpus;
+        let cpu = NEXT_CPU.fetch_add(1, Ordering::Relaxed) % self.ncpus;
         // SAFETY: the cpu set is plain data; CPU_SET stays within it.
         unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();

@@ -67,6 +67,8 @@ fn current_pid() -> i32 {
 #[derive(Clone)]
 enum Node {
     Root,
+    /// A directory under /proc/sys ("" is /proc/sys itself).
+    SysDir(&'static str),
     Pid(i32),
     Fds(i32),
     /// A symlink whose target is computed on each readlink.
@@ -99,6 +101,11 @@ enum FileKind {
     LoadAvg,
     Filesystems,
     Mounts,
+    MountInfo,
+    Cgroup,
+    SysStat,
+    /// A file under /proc/sys.
+    Sysctl(&'static str),
     Maps(i32),
 }
 
@@ -106,15 +113,33 @@ const PID_ENTRIES: [&str; 12] = [
     "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "status",
     "task",
 ];
-const ROOT_FILES: [&str; 8] = [
+const ROOT_FILES: [&str; 11] = [
     "cpuinfo",
     "filesystems",
     "loadavg",
     "meminfo",
     "mounts",
     "self",
+    "stat",
+    "sys",
     "thread-self",
     "uptime",
+    "version",
+];
+
+/// The /proc/sys tree: (directory, entry, is a directory).
+const SYSCTL: [(&str, &str, bool); 11] = [
+    ("", "kernel", true),
+    ("", "vm", true),
+    ("kernel", "hostname", false),
+    ("kernel", "osrelease", false),
+    ("kernel", "ostype", false),
+    ("kernel", "pid_max", false),
+    ("kernel", "ngroups_max", false),
+    ("kernel", "random", true),
+    ("kernel/random", "boot_id", false),
+    ("kernel/random", "uuid", false),
+    ("vm", "overcommit_memory", false),
 ];
 
 /// An inode of the procfs.
@@ -144,6 +169,7 @@ impl ProcInode {
             Node::Root => 1,
             Node::Pid(p) => (*p as u64) << 8,
             Node::Fds(p) => ((*p as u64) << 8) | 1,
+            Node::SysDir(_) => 3,
             Node::Link(_) | Node::File(_) => 2,
         }
     }
@@ -239,6 +265,48 @@ impl ProcInode {
                 .into_bytes()
             }
             FileKind::Environ => Vec::new(),
+            FileKind::MountInfo => b"1 0 0:1 / / rw - overlay none rw\n2 1 0:2 / /proc rw - proc proc rw\n3 1 0:3 / /dev rw - devtmpfs dev rw\n4 3 0:4 / /dev/shm rw - tmpfs shm rw\n5 1 0:5 / /sys ro - sysfs sys ro\n".to_vec(),
+            FileKind::Cgroup => b"0::/\n".to_vec(),
+            FileKind::SysStat => {
+                let k = self.fs.kernel()?;
+                let up = k.boot.elapsed().as_secs();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let ncpu = crate::kernel::ncpus();
+                let mut out = String::from("cpu  0 0 0 0 0 0 0 0 0 0\n");
+                for c in 0..ncpu {
+                    out.push_str(&format!("cpu{c} 0 0 0 0 0 0 0 0 0 0\n"));
+                }
+                let procs = k.groups.lock().len();
+                out.push_str(&format!(
+                    "intr 0\nctxt 0\nbtime {}\nprocesses {procs}\nprocs_running 1\nprocs_blocked 0\n",
+                    now.saturating_sub(up)
+                ));
+                out.into_bytes()
+            }
+            FileKind::Sysctl(path) => {
+                let k = self.fs.kernel()?;
+                let uuid = || {
+                    let mut b = [0u8; 16];
+                    crate::loader::getrandom(&mut b);
+                    b[6] = (b[6] & 0x0f) | 0x40;
+                    b[8] = (b[8] & 0x3f) | 0x80;
+                    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+                };
+                let v = match path {
+                    "kernel/hostname" => k.config.hostname.clone(),
+                    "kernel/osrelease" => crate::syscalls::RELEASE.to_string(),
+                    "kernel/ostype" => "Linux".to_string(),
+                    "kernel/pid_max" => "4194304".to_string(),
+                    "kernel/ngroups_max" => "65536".to_string(),
+                    "kernel/random/boot_id" => k.boot_id.clone(),
+                    "kernel/random/uuid" => uuid(),
+                    _ => "0".to_string(),
+                };
+                format!("{v}\n").into_bytes()
+            }
             FileKind::Maps(p) => {
                 let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
                 let stack_top = mm.stack_top();
@@ -295,7 +363,7 @@ impl ProcInode {
 impl Inode for ProcInode {
     fn stat(&self) -> Result<Stat, Errno> {
         let mode = match &self.node {
-            Node::Root | Node::Pid(_) | Node::Fds(_) => libc::S_IFDIR | 0o555,
+            Node::Root | Node::Pid(_) | Node::Fds(_) | Node::SysDir(_) => libc::S_IFDIR | 0o555,
             Node::Link(_) => libc::S_IFLNK | 0o777,
             Node::File(_) => libc::S_IFREG | 0o444,
         };
@@ -330,6 +398,8 @@ impl Inode for ProcInode {
                 "loadavg" => Node::File(FileKind::LoadAvg),
                 "filesystems" => Node::File(FileKind::Filesystems),
                 "mounts" => Node::File(FileKind::Mounts),
+                "stat" => Node::File(FileKind::SysStat),
+                "sys" => Node::SysDir(""),
                 n => {
                     let pid: i32 = n.parse().map_err(|_| Errno::ENOENT)?;
                     self.process_exists(pid)?;
@@ -349,6 +419,8 @@ impl Inode for ProcInode {
                     "status" => Node::File(FileKind::Status(p)),
                     "environ" => Node::File(FileKind::Environ),
                     "mounts" => Node::File(FileKind::Mounts),
+                    "mountinfo" => Node::File(FileKind::MountInfo),
+                    "cgroup" => Node::File(FileKind::Cgroup),
                     "maps" => Node::File(FileKind::Maps(p)),
                     "task" => Node::Root,
                     _ => return Err(Errno::ENOENT),
@@ -359,6 +431,31 @@ impl Inode for ProcInode {
                 let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
                 fds.get(fd).map_err(|_| Errno::ENOENT)?;
                 Node::Link(LinkKind::Fd(*p, fd))
+            }
+            Node::SysDir(dir) => {
+                let &(d, e, is_dir) = SYSCTL
+                    .iter()
+                    .find(|(d, e, _)| d == dir && *e == name)
+                    .ok_or(Errno::ENOENT)?;
+                let path: &'static str = match (d, e) {
+                    ("", e) => e,
+                    ("kernel", "random") => "kernel/random",
+                    ("kernel", e) => match e {
+                        "hostname" => "kernel/hostname",
+                        "osrelease" => "kernel/osrelease",
+                        "ostype" => "kernel/ostype",
+                        "pid_max" => "kernel/pid_max",
+                        _ => "kernel/ngroups_max",
+                    },
+                    ("kernel/random", "boot_id") => "kernel/random/boot_id",
+                    ("kernel/random", _) => "kernel/random/uuid",
+                    _ => "vm/overcommit_memory",
+                };
+                if is_dir {
+                    Node::SysDir(path)
+                } else {
+                    Node::File(FileKind::Sysctl(path))
+                }
             }
             _ => return Err(Errno::ENOTDIR),
         };
@@ -382,6 +479,16 @@ impl Inode for ProcInode {
                 v.extend(pids.into_iter().map(|p| entry(p.to_string(), libc::DT_DIR)));
                 v
             }
+            Node::SysDir(dir) => SYSCTL
+                .iter()
+                .filter(|(d, _, _)| d == dir)
+                .map(|(_, e, is_dir)| {
+                    entry(
+                        e.to_string(),
+                        if *is_dir { libc::DT_DIR } else { libc::DT_REG },
+                    )
+                })
+                .collect(),
             Node::Pid(_) => PID_ENTRIES
                 .iter()
                 .map(|n| entry(n.to_string(), libc::DT_REG))

@@ -19,6 +19,13 @@ use platform::Platform;
 use crate::mm::MemoryFile;
 use crate::vfs::Dentry;
 
+/// Number of CPUs the sandbox may use, measured once before any task
+/// thread is pinned (a pinned thread's own affinity says 1).
+pub fn ncpus() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Sandbox-wide settings.
 #[derive(Clone, Debug, Default)]
 pub struct KernelConfig {
@@ -48,6 +55,8 @@ pub struct Kernel {
     pub tasks: Mutex<HashMap<i32, Arc<thread_group::TaskHandle>>>,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
+    /// /proc/sys/kernel/random/boot_id: fixed for the sandbox's life.
+    pub boot_id: String,
     /// The vDSO every process gets (None if it could not be set up).
     pub vdso: Option<vdso::Vdso>,
     /// Syscalls already reported as unsupported.
@@ -62,10 +71,23 @@ impl Kernel {
         root: Arc<Dentry>,
         config: KernelConfig,
     ) -> Arc<Kernel> {
+        ncpus();
         let vdso = vdso::Vdso::new(&mf)
             .map_err(|e| log::warn!("no vDSO: {e}"))
             .ok();
+        let mut b = [0u8; 16];
+        crate::loader::getrandom(&mut b);
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let boot_id = format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        );
         Arc::new(Kernel {
+            boot_id,
             vdso,
             platform,
             mf,

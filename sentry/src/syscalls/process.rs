@@ -206,9 +206,7 @@ pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     if len < 8 || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    let n = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(64);
+    let n = crate::kernel::ncpus().min(64);
     let bits: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
     t.mm.write_obj(mask, &bits)?;
     Ok(8)
@@ -519,7 +517,7 @@ pub fn sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = (a[1] as usize).min(128);
     let mut mask = vec![0u8; len];
     t.mm.copy_in(a[2], &mut mask)?;
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = crate::kernel::ncpus();
     let usable = (0..n).any(|cpu| mask.get(cpu / 8).is_some_and(|b| b & (1 << (cpu % 8)) != 0));
     if !usable {
         return Err(Errno::EINVAL);
