@@ -193,6 +193,7 @@ struct CloneProto {
     umask: u32,
     creds: Creds,
     mask: u64,
+    affinity: u64,
     altstack: AltStack,
     rlimits: [(u64, u64); NLIMITS],
     exe: Arc<Dentry>,
@@ -855,6 +856,7 @@ impl Task {
             umask: self.umask,
             creds: self.creds.clone(),
             mask: self.sigmask(),
+            affinity: self.handle.affinity.load(Ordering::Relaxed),
             altstack: self.altstack,
             rlimits: self.rlimits,
             exe: self.exe.clone(),
@@ -883,6 +885,7 @@ impl Task {
                 .map_err(platform_errno)?;
         }
         let handle = TaskHandle::new(tid, group.clone(), ctx.interrupter(), p.mask);
+        handle.affinity.store(p.affinity, Ordering::Relaxed);
         let new_process = group.threads.lock().is_empty();
         register(&kernel, &group, &handle);
         let task = Task {

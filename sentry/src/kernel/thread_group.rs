@@ -39,6 +39,16 @@ pub struct ThreadSignals {
     pub waiting: u64,
 }
 
+/// The mask of CPUs the sandbox has.
+pub fn online_cpus() -> u64 {
+    let n = super::ncpus().min(64);
+    if n == 64 {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
 /// The shared face of a task.
 pub struct TaskHandle {
     /// Thread id.
@@ -51,6 +61,8 @@ pub struct TaskHandle {
     kicker: Mutex<Option<Kicker>>,
     /// The thread must end (exit_group, fatal signal, exec by a sibling).
     pub killed: AtomicBool,
+    /// CPU affinity mask (sched_setaffinity), CPUs 0..63.
+    pub affinity: std::sync::atomic::AtomicU64,
 }
 
 impl TaskHandle {
@@ -71,6 +83,7 @@ impl TaskHandle {
             interrupter,
             kicker: Mutex::new(None),
             killed: AtomicBool::new(false),
+            affinity: std::sync::atomic::AtomicU64::new(online_cpus()),
         })
     }
 

@@ -174,7 +174,7 @@ table! {
     186 => info::gettid, Full;
     201 => time::time, Full;
     202 => futex::futex, Partial("private futexes; no PI operations");
-    203 => process::sched_setaffinity, Partial("accepted, not applied");
+    203 => process::sched_setaffinity, Partial("recorded and reported; the host places threads itself");
     204 => process::sched_getaffinity, Full;
     213 => epoll::epoll_create, Full;
     217 => fs::getdents64, Full;

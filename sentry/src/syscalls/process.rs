@@ -198,16 +198,27 @@ pub fn sched_yield(_t: &mut Task, _a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
+/// The task a sched_* call names (0: the caller).
+fn sched_target(
+    t: &Task,
+    pid: i32,
+) -> Result<std::sync::Arc<crate::kernel::thread_group::TaskHandle>, Errno> {
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid == 0 || pid == t.tid {
+        return Ok(t.handle.clone());
+    }
+    t.kernel.tasks.lock().get(&pid).cloned().ok_or(Errno::ESRCH)
+}
+
 pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (pid, len, mask) = (a[0] as i32, a[1] as usize, a[2]);
-    if pid != 0 && pid != t.tid {
-        return Err(Errno::ESRCH);
-    }
+    let target = sched_target(t, pid)?;
     if len < 8 || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    let n = crate::kernel::ncpus().min(64);
-    let bits: u64 = if n == 64 { u64::MAX } else { (1 << n) - 1 };
+    let bits = target.affinity.load(std::sync::atomic::Ordering::Relaxed);
     t.mm.write_obj(mask, &bits)?;
     Ok(8)
 }
@@ -513,15 +524,17 @@ fn check_sched_pid(t: &Task, pid: i32) -> Result<(), Errno> {
 }
 
 pub fn sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
-    check_sched_pid(t, a[0] as i32)?;
-    let len = (a[1] as usize).min(128);
-    let mut mask = vec![0u8; len];
-    t.mm.copy_in(a[2], &mut mask)?;
-    let n = crate::kernel::ncpus();
-    let usable = (0..n).any(|cpu| mask.get(cpu / 8).is_some_and(|b| b & (1 << (cpu % 8)) != 0));
-    if !usable {
+    let target = sched_target(t, a[0] as i32)?;
+    let len = (a[1] as usize).min(8);
+    let mut raw = [0u8; 8];
+    t.mm.copy_in(a[2], &mut raw[..len])?;
+    let mask = u64::from_le_bytes(raw) & crate::kernel::thread_group::online_cpus();
+    if mask == 0 {
         return Err(Errno::EINVAL);
     }
+    target
+        .affinity
+        .store(mask, std::sync::atomic::Ordering::Relaxed);
     Ok(0)
 }
 
