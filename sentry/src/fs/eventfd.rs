@@ -47,19 +47,8 @@ impl EventFd {
     }
 
     fn wait(&self, count: &mut parking_lot::MutexGuard<'_, u64>) -> Result<(), Errno> {
-        let s = self.shared.clone();
-        crate::kernel::wait::wait_interruptible(
-            count,
-            &self.shared.changed,
-            move || {
-                Arc::new(move || {
-                    let _g = s.count.lock();
-                    s.changed.notify_all();
-                })
-            },
-            None,
-        )
-        .map(|_| ())
+        crate::kernel::wait::wait_on(count, &self.shared, |s| (&s.count, &s.changed), None)
+            .map(|_| ())
     }
 }
 

@@ -82,19 +82,7 @@ impl Drop for PipeEnd {
 impl PipeEnd {
     /// Waits for the pipe to change, unless a signal interrupts.
     fn wait(&self, st: &mut parking_lot::MutexGuard<'_, State>) -> Result<(), Errno> {
-        let p = self.pipe.clone();
-        crate::kernel::wait::wait_interruptible(
-            st,
-            &self.pipe.changed,
-            move || {
-                Arc::new(move || {
-                    let _g = p.state.lock();
-                    p.changed.notify_all();
-                })
-            },
-            None,
-        )
-        .map(|_| ())
+        crate::kernel::wait::wait_on(st, &self.pipe, |p| (&p.state, &p.changed), None).map(|_| ())
     }
 
     /// Reads, blocking unless `nonblock`.

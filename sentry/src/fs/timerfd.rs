@@ -108,18 +108,7 @@ impl FileOps for TimerFd {
                 return Err(Errno::EAGAIN);
             }
             let deadline = st.armed.map(|(next, _)| next);
-            let s = self.state.clone();
-            crate::kernel::wait::wait_interruptible(
-                &mut st,
-                &self.state.1,
-                move || {
-                    Arc::new(move || {
-                        let _g = s.0.lock();
-                        s.1.notify_all();
-                    })
-                },
-                deadline,
-            )?;
+            crate::kernel::wait::wait_on(&mut st, &self.state, |s| (&s.0, &s.1), deadline)?;
         }
     }
 

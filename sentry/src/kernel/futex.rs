@@ -50,18 +50,7 @@ impl Futexes {
         }
         let mut woken = waiter.woken.lock();
         while !*woken {
-            let w = waiter.clone();
-            let r = super::wait::wait_interruptible(
-                &mut woken,
-                &waiter.cv,
-                move || {
-                    Arc::new(move || {
-                        let _g = w.woken.lock();
-                        w.cv.notify_all();
-                    })
-                },
-                deadline,
-            );
+            let r = super::wait::wait_on(&mut woken, &waiter, |w| (&w.woken, &w.cv), deadline);
             let failed = match r {
                 Ok(true) if !*woken => Some(Errno::ETIMEDOUT),
                 Err(e) if !*woken => Some(e),

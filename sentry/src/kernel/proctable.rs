@@ -273,18 +273,7 @@ impl ProcTable {
             if opts.nohang {
                 return Ok(None);
             }
-            let shared = self.inner.clone();
-            super::wait::wait_interruptible(
-                &mut inner,
-                &self.inner.1,
-                || {
-                    Arc::new(move || {
-                        let _g = shared.0.lock();
-                        shared.1.notify_all();
-                    })
-                },
-                None,
-            )?;
+            super::wait::wait_on(&mut inner, &self.inner, |s| (&s.0, &s.1), None)?;
         }
     }
 }
