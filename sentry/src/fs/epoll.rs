@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 
 use crate::errno::Errno;
-use crate::vfs::{File, FileOps, Stat, Timespec};
+use crate::vfs::{File, FileOps, Stat};
 
 /// One registered file.
 struct Interest {
@@ -36,20 +36,9 @@ const ONESHOT: u32 = libc::EPOLLONESHOT as u32;
 impl Epoll {
     /// An empty instance.
     pub fn new() -> Epoll {
-        let now = Timespec::now();
         Epoll {
             interests: Mutex::new(BTreeMap::new()),
-            stat: Stat {
-                dev: 0xe,
-                ino: 1,
-                mode: 0o600,
-                nlink: 1,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Stat::default()
-            },
+            stat: Stat::anon(0xe, 1, 0o600),
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use crate::errno::Errno;
-use crate::vfs::{FileOps, Stat, Timespec};
+use crate::vfs::{FileOps, Stat};
 
 /// The largest value the counter holds.
 const MAX: u64 = u64::MAX - 1;
@@ -25,24 +25,13 @@ pub struct EventFd {
 impl EventFd {
     /// A new eventfd starting at `initval`; `semaphore` for EFD_SEMAPHORE.
     pub fn new(initval: u64, semaphore: bool) -> EventFd {
-        let now = Timespec::now();
         EventFd {
             shared: Arc::new(Shared {
                 count: Mutex::new(initval),
                 changed: Condvar::new(),
             }),
             semaphore,
-            stat: Stat {
-                dev: 0xd,
-                ino: 1,
-                mode: 0o600,
-                nlink: 1,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Stat::default()
-            },
+            stat: Stat::anon(0xd, 1, 0o600),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use crate::errno::Errno;
-use crate::vfs::{FileOps, Stat, Timespec};
+use crate::vfs::{FileOps, Stat};
 
 /// Default pipe capacity (Linux: 16 pages).
 pub const PIPE_SIZE: usize = 65536;
@@ -29,7 +29,6 @@ pub struct Pipe {
 impl Pipe {
     /// A new pipe with one reader and one writer; returns (read end, write end).
     pub fn new_pair() -> (Box<dyn FileOps>, Box<dyn FileOps>) {
-        let now = Timespec::now();
         static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let pipe = Arc::new(Pipe {
             state: Mutex::new(State {
@@ -38,17 +37,11 @@ impl Pipe {
                 writers: 1,
             }),
             changed: Condvar::new(),
-            stat: Stat {
-                dev: 0xc,
-                ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                mode: libc::S_IFIFO | 0o600,
-                nlink: 1,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Stat::default()
-            },
+            stat: Stat::anon(
+                0xc,
+                NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                libc::S_IFIFO | 0o600,
+            ),
         });
         (
             Box::new(PipeEnd {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::errno::Errno;
 use crate::kernel::signal::{SigInfo, UNBLOCKABLE};
 use crate::kernel::wait::current;
-use crate::vfs::{FileOps, Stat, Timespec};
+use crate::vfs::{FileOps, Stat};
 
 /// A signalfd.
 pub struct SignalFd {
@@ -18,20 +18,9 @@ pub struct SignalFd {
 impl SignalFd {
     /// A signalfd for `mask` (SIGKILL and SIGSTOP are never taken).
     pub fn new(mask: u64) -> SignalFd {
-        let now = Timespec::now();
         SignalFd {
             mask: AtomicU64::new(mask & !UNBLOCKABLE),
-            stat: Stat {
-                dev: 0x10,
-                ino: 1,
-                mode: 0o600,
-                nlink: 1,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Stat::default()
-            },
+            stat: Stat::anon(0x10, 1, 0o600),
         }
     }
 

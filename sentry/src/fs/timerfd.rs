@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::errno::Errno;
-use crate::vfs::{FileOps, Stat, Timespec};
+use crate::vfs::{FileOps, Stat};
 
 #[derive(Default)]
 struct State {
@@ -48,20 +48,9 @@ pub struct TimerFd {
 impl TimerFd {
     /// A disarmed timer on `clock`.
     pub fn new(clock: libc::clockid_t) -> TimerFd {
-        let now = Timespec::now();
         TimerFd {
             state: Arc::new((Mutex::new(State::default()), Condvar::new())),
-            stat: Stat {
-                dev: 0xf,
-                ino: 1,
-                mode: 0o600,
-                nlink: 1,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Stat::default()
-            },
+            stat: Stat::anon(0xf, 1, 0o600),
             clock,
         }
     }

@@ -23,6 +23,44 @@ pub struct Vdso {
     pub image_len: u64,
 }
 
+/// The parameter page of the sandbox's vDSO, so that the sentry's own
+/// clock syscalls read time from the same line as the vDSO (two sources
+/// would let time seem to step back between them).
+static PARAMS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// The time on `clock` in nanoseconds as the vDSO computes it, or None if
+/// the vDSO does not serve that clock (yet).
+pub fn clock_now(clock: libc::clockid_t) -> Option<i64> {
+    let base = *PARAMS.get()? as *const u8;
+    // SAFETY: the page lives in the memory file for the sandbox's life;
+    // reads are volatile and checked with the sequence counter.
+    let get32 = |o: usize| unsafe { std::ptr::read_volatile(base.add(o) as *const u32) };
+    // SAFETY: as above, 8-byte aligned offsets.
+    let get64 = |o: usize| unsafe { std::ptr::read_volatile(base.add(o) as *const u64) };
+    loop {
+        let seq = get32(0);
+        fence(Ordering::SeqCst);
+        if seq & 1 == 1 {
+            continue;
+        }
+        if get32(4) == 0 {
+            return None;
+        }
+        let off = match clock {
+            libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE => 32,
+            libc::CLOCK_MONOTONIC | libc::CLOCK_MONOTONIC_COARSE | libc::CLOCK_MONOTONIC_RAW => 24,
+            libc::CLOCK_BOOTTIME => 40,
+            _ => return None,
+        };
+        let delta = rdtsc().wrapping_sub(get64(8)) as u128;
+        let ns = get64(off) as i64 + ((delta * get64(16) as u128) >> 32) as i64;
+        fence(Ordering::SeqCst);
+        if get32(0) == seq {
+            return Some(ns);
+        }
+    }
+}
+
 fn rdtsc() -> u64 {
     // SAFETY: rdtsc has no preconditions on x86-64.
     unsafe { std::arch::x86_64::_rdtsc() }
@@ -101,6 +139,7 @@ impl Vdso {
         let page = Params {
             base: mf.ptr(params.offset(), PAGE),
         };
+        let _ = PARAMS.set(page.base as usize);
         let enabled = invariant_tsc();
         // Until the TSC is calibrated, every call falls back to a syscall.
         page.publish(0, 0, 0, 0, 0, false);

@@ -26,7 +26,15 @@ fn host_clock(id: i32) -> Result<libc::clockid_t, Errno> {
     }
 }
 
+/// The time on `clock`: from the vDSO's line where it serves the clock (so
+/// syscalls and the vDSO agree), else from the host.
 fn now(clock: libc::clockid_t) -> libc::timespec {
+    if let Some(ns) = crate::kernel::vdso::clock_now(clock) {
+        return libc::timespec {
+            tv_sec: ns.div_euclid(1_000_000_000),
+            tv_nsec: ns.rem_euclid(1_000_000_000),
+        };
+    }
     let mut ts: libc::timespec = Plain::zeroed();
     // SAFETY: valid out pointer, known clock.
     unsafe { libc::clock_gettime(clock, &mut ts) };

@@ -57,6 +57,23 @@ pub struct Stat {
 }
 
 impl Stat {
+    /// Attributes of a file that lives only in the sandbox (pipes, epoll,
+    /// eventfd...), created now.
+    pub fn anon(dev: u64, ino: u64, mode: u32) -> Stat {
+        let now = Timespec::now();
+        Stat {
+            dev,
+            ino,
+            mode,
+            nlink: 1,
+            blksize: 4096,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            ..Stat::default()
+        }
+    }
+
     /// The `S_IFMT` part of the mode.
     pub fn file_type(&self) -> u32 {
         self.mode & libc::S_IFMT
