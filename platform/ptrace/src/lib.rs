@@ -7,6 +7,7 @@
 //! thread that creates an address space traces its stub and is the only one
 //! that may run it or change its mappings.
 
+mod pool;
 mod stub;
 mod subprocess;
 
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use platform::{
     AddressSpace, Context, Error, FpState, Interrupter, Platform, Regs, Result, SigInfo, Stop,
 };
+use pool::StubPool;
 pub use stub::{StubPage, TASK_SIZE};
 use subprocess::{get_regs, resume, siginfo, wait, Subprocess};
 
@@ -26,21 +28,20 @@ pub const PAGE_SIZE: u64 = 4096;
 /// The ptrace platform. Created once per sandbox.
 pub struct PtracePlatform {
     stub: StubPage,
-    memfd: i32,
     /// CPUs to spread tasks over, measured before any thread is pinned.
     ncpus: usize,
-    filter: Arc<seccompiler::BpfProgram>,
+    pool: StubPool,
 }
 
 impl PtracePlatform {
     /// Prepares the platform: installs the stub page. `memfd` is the sentry's
     /// memory file, which every stub keeps at [`stub::STUB_MEMFD`].
     pub fn new(memfd: i32) -> Result<PtracePlatform> {
+        let stub = StubPage::install()?;
         Ok(PtracePlatform {
-            stub: StubPage::install()?,
-            memfd,
+            stub,
             ncpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            filter: Arc::new(stub::stub_filter()?),
+            pool: StubPool::start(stub, memfd, Arc::new(stub::stub_filter()?))?,
         })
     }
 }
@@ -56,11 +57,7 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
-        Ok(Arc::new(Subprocess::new(
-            self.stub,
-            self.memfd,
-            &self.filter,
-        )?))
+        Ok(Arc::new(Subprocess::new(self.stub, &self.pool)?))
     }
 
     fn new_context(&self) -> Result<Box<dyn Context>> {

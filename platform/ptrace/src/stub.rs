@@ -58,6 +58,9 @@ std::arch::global_asm!(
     "test rax, rax",
     "jz 3f",
     "int3",
+    // A parked stub (see pool.rs) or a new stub thread waits here to be seized.
+    ".globl runsc_stub_park",
+    "runsc_stub_park:",
     "3:",
     "mov eax, 34",
     "syscall",
@@ -77,6 +80,7 @@ extern "C" {
     static runsc_stub_start: u8;
     static runsc_stub_syscall: u8;
     static runsc_stub_clone: u8;
+    static runsc_stub_park: u8;
     static runsc_stub_end: u8;
 }
 
@@ -152,6 +156,14 @@ impl StubPage {
         let off = unsafe {
             &runsc_stub_clone as *const u8 as u64 - &runsc_stub_start as *const u8 as u64
         };
+        self.addr + off
+    }
+
+    /// Address of the `pause()` loop where a stub waits to be seized.
+    pub fn park_addr(&self) -> u64 {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let off =
+            unsafe { &runsc_stub_park as *const u8 as u64 - &runsc_stub_start as *const u8 as u64 };
         self.addr + off
     }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use parking_lot::Mutex;
 use platform::{AddressSpace, Error, FpState, Perms, Regs, Result};
 
+use crate::pool::StubPool;
 use crate::stub::{StubPage, STUB_MEMFD};
 
 /// A traced stub process holding one application address space.
@@ -18,11 +19,40 @@ pub struct Subprocess {
     template: Regs,
     /// Stub thread of each host thread that traces one.
     threads: Mutex<HashMap<libc::pid_t, libc::pid_t>>,
+    /// Where the stub came from and goes to when it dies.
+    pool: StubPool,
+}
+
+thread_local! {
+    /// The calling host thread's id (asked for on every switch).
+    static TID: libc::pid_t = {
+        // SAFETY: gettid has no preconditions.
+        unsafe { libc::gettid() }
+    };
 }
 
 fn gettid() -> libc::pid_t {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() }
+    TID.with(|t| *t)
+}
+
+/// Makes the calling thread the tracer of stub thread `tid`, which waits
+/// in `pause()`, and stops it.
+fn seize(tid: libc::pid_t) -> Result<()> {
+    let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+    // SAFETY: plain ptrace requests on a thread of our own stub.
+    unsafe {
+        if libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as libc::c_long) != 0 {
+            return Err(Error::last_os("PTRACE_SEIZE"));
+        }
+        if libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) != 0 {
+            return Err(Error::last_os("PTRACE_INTERRUPT"));
+        }
+    }
+    let status = wait(tid)?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(Error::RunnerDied(format!("seized stub: {status:#x}")));
+    }
+    Ok(())
 }
 
 /// Registers of one stub thread.
@@ -36,7 +66,8 @@ pub fn get_regs(tid: libc::pid_t) -> Result<Regs> {
     Ok(regs)
 }
 
-fn set_regs(tid: libc::pid_t, regs: &Regs) -> Result<()> {
+/// Loads the registers of one stub thread.
+pub fn set_regs(tid: libc::pid_t, regs: &Regs) -> Result<()> {
     // SAFETY: Regs has the layout of user_regs_struct.
     let r = unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, regs as *const Regs) };
     if r != 0 {
@@ -82,21 +113,28 @@ pub fn siginfo(tid: libc::pid_t) -> Result<libc::siginfo_t> {
 }
 
 impl Subprocess {
-    /// Forks a stub traced by the calling thread.
-    pub fn new(
-        stub: StubPage,
-        memfd: i32,
-        filter: &[seccompiler::sock_filter],
-    ) -> Result<Subprocess> {
-        let pid = stub.spawn(memfd, filter)?;
-        let template = get_regs(pid)?;
+    /// Takes a stub from `pool`, traced from now on by the calling thread
+    /// and kept on its CPU.
+    pub fn new(stub: StubPage, pool: &StubPool) -> Result<Subprocess> {
+        let parked = pool.take()?;
+        let pid = parked.pid;
+        if let Err(e) = seize(pid) {
+            pool.retire(pid);
+            return Err(e);
+        }
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu >= 0 {
+            Subprocess::pin(pid, cpu);
+        }
         let mut threads = HashMap::new();
         threads.insert(gettid(), pid);
         Ok(Subprocess {
             pid,
             stub,
-            template,
+            template: parked.template,
             threads: Mutex::new(threads),
+            pool: pool.clone(),
         })
     }
 
@@ -275,20 +313,7 @@ impl AddressSpace for Subprocess {
 
     fn adopt_thread(&self, token: u64) -> Result<()> {
         let tid = token as libc::pid_t;
-        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
-        // SAFETY: plain ptrace requests on a thread of our own stub.
-        unsafe {
-            if libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as libc::c_long) != 0 {
-                return Err(Error::last_os("PTRACE_SEIZE"));
-            }
-            if libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) != 0 {
-                return Err(Error::last_os("PTRACE_INTERRUPT"));
-            }
-        }
-        let status = wait(tid)?;
-        if !libc::WIFSTOPPED(status) {
-            return Err(Error::RunnerDied(format!("new stub thread: {status:#x}")));
-        }
+        seize(tid)?;
         self.threads.lock().insert(gettid(), tid);
         Ok(())
     }
@@ -317,12 +342,7 @@ impl AddressSpace for Subprocess {
 
 impl Drop for Subprocess {
     fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-            let mut status = 0;
-            libc::waitpid(self.pid, &mut status, libc::__WALL);
-        }
+        self.pool.retire(self.pid);
     }
 }
 

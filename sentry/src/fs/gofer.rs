@@ -1,8 +1,16 @@
 //! Files served by a gofer: every node is a handle in the gofer, opened
 //! files are host fds the gofer donated.
+//!
+//! A gofer round trip costs two context switches, so what cannot change
+//! behind our back is cached: symlink targets (a symlink is never rewritten
+//! in place), names known to be absent in a read-only mount, and one
+//! read-only host fd per recently opened file (reads are positioned, so
+//! open files can share it).
 
 use std::any::Any;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, OnceLock};
 
 use gofer::{Client, NodeId};
 use parking_lot::Mutex;
@@ -15,18 +23,58 @@ use crate::vfs::{DirEntry, DirFile, FileOps, Inode, SetAttr, Stat};
 pub struct GoferFs {
     client: Client,
     readonly: bool,
+    read_fds: Mutex<ReadFdCache>,
+}
+
+/// How many read-only host fds a mount keeps open for reuse.
+const READ_FD_CACHE: usize = 128;
+/// How many absent names one directory of a read-only mount remembers.
+const ABSENT_CACHE: usize = 256;
+
+/// Read-only host fds of recently opened files, least recently used first
+/// out.
+#[derive(Default)]
+struct ReadFdCache {
+    fds: HashMap<NodeId, Arc<OwnedFd>>,
+    order: VecDeque<NodeId>,
+}
+
+impl ReadFdCache {
+    fn get(&mut self, node: NodeId) -> Option<Arc<OwnedFd>> {
+        let fd = self.fds.get(&node)?.clone();
+        self.order.retain(|&n| n != node);
+        self.order.push_back(node);
+        Some(fd)
+    }
+
+    fn insert(&mut self, node: NodeId, fd: Arc<OwnedFd>) {
+        if self.fds.insert(node, fd).is_none() {
+            self.order.push_back(node);
+        }
+        while self.order.len() > READ_FD_CACHE {
+            if let Some(old) = self.order.pop_front() {
+                self.fds.remove(&old);
+            }
+        }
+    }
+
+    fn remove(&mut self, node: NodeId) {
+        if self.fds.remove(&node).is_some() {
+            self.order.retain(|&n| n != node);
+        }
+    }
 }
 
 impl GoferFs {
     /// A filesystem over `client`; returns its root inode.
     pub fn mount(client: Client, readonly: bool) -> Result<Arc<GoferInode>, Errno> {
-        let fs = Arc::new(GoferFs { client, readonly });
+        let fs = Arc::new(GoferFs {
+            client,
+            readonly,
+            read_fds: Mutex::default(),
+        });
         let (node, stat) = fs.client.root()?;
-        Ok(Arc::new(GoferInode {
-            fs,
-            node,
-            stat: Mutex::new(stat.into()),
-        }))
+        Ok(GoferInode::new(fs, node, stat))
     }
 }
 
@@ -36,15 +84,35 @@ pub struct GoferInode {
     node: NodeId,
     /// Attributes as last seen; refreshed on stat for writable mounts.
     stat: Mutex<Stat>,
+    /// The target, once read, of a symlink.
+    link: OnceLock<Vec<u8>>,
+    /// Names looked up in vain (read-only mounts only).
+    absent: Mutex<HashSet<Vec<u8>>>,
 }
 
 impl GoferInode {
-    fn child(&self, node: NodeId, stat: gofer::Stat) -> Arc<GoferInode> {
+    fn new(fs: Arc<GoferFs>, node: NodeId, stat: gofer::Stat) -> Arc<GoferInode> {
         Arc::new(GoferInode {
-            fs: self.fs.clone(),
+            fs,
             node,
             stat: Mutex::new(stat.into()),
+            link: OnceLock::new(),
+            absent: Mutex::default(),
         })
+    }
+
+    fn child(&self, node: NodeId, stat: gofer::Stat) -> Arc<GoferInode> {
+        GoferInode::new(self.fs.clone(), node, stat)
+    }
+
+    /// A host fd open for reading, shared with other readers.
+    fn read_fd(&self) -> Result<Arc<OwnedFd>, Errno> {
+        if let Some(fd) = self.fs.read_fds.lock().get(self.node) {
+            return Ok(fd);
+        }
+        let fd = Arc::new(self.fs.client.open(self.node, libc::O_RDONLY)?);
+        self.fs.read_fds.lock().insert(self.node, fd.clone());
+        Ok(fd)
     }
 
     fn writable(&self) -> Result<(), Errno> {
@@ -58,6 +126,7 @@ impl GoferInode {
 
 impl Drop for GoferInode {
     fn drop(&mut self) {
+        self.fs.read_fds.lock().remove(self.node);
         self.fs.client.close(self.node);
     }
 }
@@ -87,13 +156,31 @@ impl Inode for GoferInode {
         if wanted & (libc::O_ACCMODE | libc::O_TRUNC) != libc::O_RDONLY {
             self.writable()?;
         }
+        if wanted == libc::O_RDONLY && stat.is_reg() {
+            return Ok(Box::new(HostFile::shared(self.read_fd()?)));
+        }
         let fd = self.fs.client.open(self.node, wanted)?;
         Ok(Box::new(HostFile::new(fd, false)))
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
-        let (node, stat) = self.fs.client.walk(self.node, name)?;
-        Ok(self.child(node, stat))
+        if self.fs.readonly && self.absent.lock().contains(name) {
+            return Err(Errno::ENOENT);
+        }
+        match self.fs.client.walk(self.node, name) {
+            Ok((node, stat)) => Ok(self.child(node, stat)),
+            Err(e) => {
+                let e = Errno::from(e);
+                if self.fs.readonly && e == Errno::ENOENT {
+                    let mut absent = self.absent.lock();
+                    if absent.len() >= ABSENT_CACHE {
+                        absent.clear();
+                    }
+                    absent.insert(name.to_vec());
+                }
+                Err(e)
+            }
+        }
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
@@ -111,7 +198,11 @@ impl Inode for GoferInode {
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
-        Ok(self.fs.client.readlink(self.node)?)
+        if let Some(l) = self.link.get() {
+            return Ok(l.clone());
+        }
+        let l = self.fs.client.readlink(self.node)?;
+        Ok(self.link.get_or_init(|| l).clone())
     }
 
     fn create(&self, name: &[u8], mode: u32) -> Result<Arc<dyn Inode>, Errno> {

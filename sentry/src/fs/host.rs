@@ -2,6 +2,7 @@
 //! stdio. Reads and writes go straight to the fd.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
 
 use crate::errno::Errno;
 use crate::mm::MemoryManager;
@@ -9,7 +10,8 @@ use crate::vfs::{FileOps, SetAttr, Stat, Timespec};
 
 /// A host fd as an open file.
 pub struct HostFile {
-    fd: OwnedFd,
+    /// Shared only by positioned (non-stream) readers of one file.
+    fd: Arc<OwnedFd>,
     /// Streams (pipes, ttys, stdio) use the host's own position.
     stream: bool,
 }
@@ -56,13 +58,21 @@ pub fn stat_from_host(st: &libc::stat) -> Stat {
 impl HostFile {
     /// Wraps `fd`; `stream` for fds without a position of our own.
     pub fn new(fd: OwnedFd, stream: bool) -> HostFile {
-        HostFile { fd, stream }
+        HostFile {
+            fd: Arc::new(fd),
+            stream,
+        }
+    }
+
+    /// A positioned file over an fd that other open files use too.
+    pub fn shared(fd: Arc<OwnedFd>) -> HostFile {
+        HostFile { fd, stream: false }
     }
 
     /// Wraps one of the sandbox's stdio fds: a stream unless it is a regular
     /// file, whose host position is shared with whoever opened it.
     pub fn stdio(fd: OwnedFd) -> HostFile {
-        HostFile { fd, stream: true }
+        HostFile::new(fd, true)
     }
 
     fn raw(&self) -> i32 {

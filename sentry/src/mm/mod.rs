@@ -491,47 +491,59 @@ impl MemoryManager {
                 cache_key,
             } => (Some(name), Some(FileRef { source, offset }), cache_key),
         };
-        // Private mappings of cacheable files share the cached pages.
-        let cached = match (&file, key) {
-            (Some(f), Some(k))
-                if !shared
-                    && k.2 <= PAGE_CACHE_MAX_FILE
-                    && f.offset + len <= page_up(k.2 as u64) =>
-            {
-                Some(self.cached_file(f, k)?)
+        // Private mappings of cacheable files share the cached pages. The
+        // part past the end of the file (ld.so reserves a whole image that
+        // way before it maps the segments over it) gets fresh pages.
+        let cached_len = match (&file, key) {
+            (Some(f), Some(k)) if !shared && k.2 <= PAGE_CACHE_MAX_FILE => {
+                page_up(k.2 as u64).saturating_sub(f.offset).min(len)
             }
-            _ => None,
+            _ => 0,
         };
-        let (range, memoff, cow) = match cached {
-            Some(r) => {
-                let off = r.off + file.as_ref().map_or(0, |f| f.offset);
-                (r, off, true)
+        let mut pieces = Vec::with_capacity(2);
+        if let (Some(f), Some(k), true) = (&file, key, cached_len > 0) {
+            let range = self.cached_file(f, k)?;
+            pieces.push(Vma {
+                start: addr,
+                end: addr + cached_len,
+                perms,
+                memoff: range.off + f.offset,
+                range,
+                shared,
+                cow: true,
+                name: name.clone(),
+                file: file.clone(),
+            });
+        }
+        if cached_len < len {
+            let rest = len - cached_len;
+            let range = MemRange::new(&self.mf, rest)?;
+            let file = file.map(|f| FileRef {
+                source: f.source,
+                offset: f.offset + cached_len,
+            });
+            if let (Some(f), 0) = (&file, cached_len) {
+                self.fill(range.off, rest, f.source.as_ref(), f.offset)?;
             }
-            None => {
-                let range = MemRange::new(&self.mf, len)?;
-                if let Some(f) = &file {
-                    self.fill(range.off, len, f.source.as_ref(), f.offset)?;
-                }
-                let off = range.off;
-                (range, off, false)
-            }
-        };
+            pieces.push(Vma {
+                start: addr + cached_len,
+                end: addr + len,
+                perms,
+                memoff: range.off,
+                range,
+                shared,
+                cow: false,
+                name,
+                file,
+            });
+        }
         Self::remove_range(&mut inner, addr, addr + len);
-        let vma = Vma {
-            start: addr,
-            end: addr + len,
-            perms,
-            memoff,
-            range,
-            shared,
-            cow,
-            name,
-            file,
-        };
-        self.asp
-            .map(addr, len, memoff, vma.host_perms())
-            .map_err(platform_err)?;
-        inner.vmas.insert(addr, vma);
+        for vma in pieces {
+            self.asp
+                .map(vma.start, vma.len(), vma.memoff, vma.host_perms())
+                .map_err(platform_err)?;
+            inner.vmas.insert(vma.start, vma);
+        }
         Ok(addr)
     }
 

@@ -84,6 +84,11 @@ impl Stat {
         self.file_type() == libc::S_IFDIR
     }
 
+    /// Is a regular file.
+    pub fn is_reg(&self) -> bool {
+        self.file_type() == libc::S_IFREG
+    }
+
     /// Is a symbolic link.
     pub fn is_symlink(&self) -> bool {
         self.file_type() == libc::S_IFLNK
