@@ -169,8 +169,11 @@ pub trait Platform: Send + Sync {
     fn address_range(&self) -> (u64, u64);
     /// A new, empty application address space.
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>>;
-    /// A new execution context; one per task (application thread).
-    fn new_context(&self) -> Result<Box<dyn Context>>;
+    /// A new execution context; one per task (application thread), made on
+    /// the host thread that will use it. `home` is the CPU it should run on
+    /// (see [`Context::home_cpu`]); None lets the platform spread contexts
+    /// over the CPUs.
+    fn new_context(&self, home: Option<usize>) -> Result<Box<dyn Context>>;
 }
 
 /// The page mappings of one application address space.
@@ -225,4 +228,7 @@ pub trait Context: Send {
     fn fpstate(&mut self, asp: &dyn AddressSpace) -> Result<FpState>;
     /// Replaces the task's FP/vector state before it next runs.
     fn set_fpstate(&mut self, asp: &dyn AddressSpace, fp: &FpState) -> Result<()>;
+    /// The CPU this context keeps to, if it keeps to one: a child that its
+    /// parent waits for (vfork) is best made there.
+    fn home_cpu(&self) -> Option<usize>;
 }

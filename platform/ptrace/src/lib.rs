@@ -7,6 +7,8 @@
 //! thread that creates an address space traces its stub and is the only one
 //! that may run it or change its mappings.
 
+mod cpus;
+mod ctrl;
 mod pool;
 mod stub;
 mod subprocess;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use cpus::Cpus;
 use platform::{
     AddressSpace, Context, Error, FpState, Interrupter, Platform, Regs, Result, SigInfo, Stop,
 };
@@ -29,8 +32,9 @@ pub const PAGE_SIZE: u64 = 4096;
 pub struct PtracePlatform {
     stub: StubPage,
     /// CPUs to spread tasks over, measured before any thread is pinned.
-    ncpus: usize,
+    cpus: Arc<Cpus>,
     pool: StubPool,
+    ctrl: Arc<ctrl::ControlFile>,
 }
 
 impl PtracePlatform {
@@ -38,10 +42,13 @@ impl PtracePlatform {
     /// memory file, which every stub keeps at [`stub::STUB_MEMFD`].
     pub fn new(memfd: i32) -> Result<PtracePlatform> {
         let stub = StubPage::install()?;
+        let ctrl = ctrl::ControlFile::new()?;
+        let filter = Arc::new(stub::stub_filter()?);
         Ok(PtracePlatform {
             stub,
-            ncpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            pool: StubPool::start(stub, memfd, Arc::new(stub::stub_filter()?))?,
+            cpus: Arc::new(Cpus::new()),
+            pool: StubPool::start(stub, memfd, ctrl.clone(), filter)?,
+            ctrl,
         })
     }
 }
@@ -52,28 +59,22 @@ impl Platform for PtracePlatform {
     }
 
     fn address_range(&self) -> (u64, u64) {
-        // Applications live below the stub page, with a guard gap.
-        (0x1_0000, self.stub.addr - 0x10_0000)
+        // Applications live below the stub's control pages, with a guard gap.
+        (0x1_0000, self.stub.ctrl_addr() - 0x10_0000)
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
-        Ok(Arc::new(Subprocess::new(self.stub, &self.pool)?))
+        Ok(Arc::new(Subprocess::new(
+            self.stub, &self.pool, &self.ctrl,
+        )?))
     }
 
-    fn new_context(&self) -> Result<Box<dyn Context>> {
-        // Keep each tracer on one CPU (its stub follows it): the scheduler
-        // otherwise tends to wake it on the other CPU than its stub, which
-        // costs ~5x per round trip. Tasks are spread over the CPUs in turn,
-        // so that threads and processes still run in parallel.
-        static NEXT_CPU: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let cpu = NEXT_CPU.fetch_add(1, Ordering::Relaxed) % self.ncpus;
-        // SAFETY: the cpu set is plain data; CPU_SET stays within it.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set);
-        }
+    fn new_context(&self, home: Option<usize>) -> Result<Box<dyn Context>> {
+        let cpu = self.cpus.place(home);
+        cpus::pin(0, cpu);
         Ok(Box::new(PtraceContext {
+            cpus: self.cpus.clone(),
+            home: cpu,
             cpu: -1,
             last_pid: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             running: Arc::new(Running(AtomicI64::new(0))),
@@ -83,6 +84,9 @@ impl Platform for PtracePlatform {
 
 /// Per-task state of the ptrace platform.
 struct PtraceContext {
+    cpus: Arc<Cpus>,
+    /// The CPU the tracer is pinned to.
+    home: usize,
     /// The CPU the stub was last pinned to (tracer and tracee share it).
     cpu: i32,
     /// The stub process that last ran the task (for its CPU clock).
@@ -140,22 +144,27 @@ impl Context for PtraceContext {
         self.running.clone()
     }
 
+    fn home_cpu(&self) -> Option<usize> {
+        Some(self.home)
+    }
+
     fn switch(&mut self, asp: &dyn AddressSpace, regs: &mut Regs) -> Result<Stop> {
         let sp = subprocess(asp)?;
         let tid = sp.current()?;
         self.last_pid.store(sp.pid(), Ordering::Relaxed);
+        let home = self.cpus.enter(self.home);
+        if home != self.home {
+            cpus::pin(0, home);
+            self.home = home;
+        }
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 && cpu != self.cpu {
-            Subprocess::pin(tid, cpu);
+            cpus::pin(tid, cpu as usize);
             self.cpu = cpu;
         }
-        sp.set_app_regs(tid, regs)?;
-        self.running
-            .0
-            .store(((sp.pid() as i64) << 32) | tid as i64, Ordering::SeqCst);
-        let r = resume(tid, libc::PTRACE_SYSEMU).and_then(|_| wait(tid));
-        self.running.0.store(0, Ordering::SeqCst);
+        let r = self.run(sp, tid, regs);
+        self.cpus.leave(self.home);
         let status = r?;
         if !libc::WIFSTOPPED(status) {
             return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
@@ -184,6 +193,21 @@ impl Context for PtraceContext {
             libc::SIGSEGV | libc::SIGBUS => Stop::Fault(info),
             _ => Stop::Signal(info),
         })
+    }
+}
+
+impl PtraceContext {
+    /// Runs application code in stub thread `tid` until it stops; returns
+    /// the wait status.
+    fn run(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<i32> {
+        sp.flush()?;
+        sp.set_app_regs(tid, regs)?;
+        self.running
+            .0
+            .store(((sp.pid() as i64) << 32) | tid as i64, Ordering::SeqCst);
+        let r = resume(tid, libc::PTRACE_SYSEMU).and_then(|_| wait(tid));
+        self.running.0.store(0, Ordering::SeqCst);
+        r
     }
 }
 

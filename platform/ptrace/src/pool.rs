@@ -1,20 +1,23 @@
-//! Stub processes forked ahead of need, and reaped after use, by one thread
-//! of their own.
+//! Stub processes made ahead of need by one thread of their own.
 //!
-//! Forking a stub copies the sentry's page tables and the stub then unmaps
-//! everything: far more than the rest of an exec. A pool thread keeps a few
-//! stubs ready, parked in `pause()` and detached, so that a new address space
-//! costs only a `PTRACE_SEIZE` by the task thread that will trace it. Dead
-//! stubs are killed by their tracer and reaped here, off the task's path
-//! (any thread of the tracer's process may wait for a traced child).
+//! Only the first stub, the template, is forked from the sentry: a fork of
+//! the sentry copies its page tables and leaves its heap copy-on-write
+//! until the child has unmapped it, which every sentry thread pays for in
+//! page faults. Every other stub is a fork of the template (an injected
+//! `fork()`, whose address space is one page and the control pages), parked
+//! in `pause()` and untraced, so that a new address space costs only a
+//! `PTRACE_SEIZE` by the task thread that will trace it. The template
+//! ignores SIGCHLD, so the kernel reaps its children: a stub that is no
+//! longer needed is detached and killed, and nobody waits for it.
 
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 use platform::{Error, Regs, Result};
 
+use crate::ctrl::ControlFile;
 use crate::stub::StubPage;
-use crate::subprocess::{get_regs, set_regs};
+use crate::subprocess::{get_regs, resume, set_regs, wait};
 
 /// How many parked stubs the pool keeps.
 const READY: usize = 2;
@@ -36,15 +39,13 @@ pub struct StubPool {
 
 struct Shared {
     state: Mutex<State>,
-    /// Signalled when a stub is taken or one is ready, and when a dead one
-    /// is queued.
+    /// Signalled when a stub is taken or one is ready.
     changed: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     ready: Vec<ParkedStub>,
-    dead: Vec<libc::pid_t>,
     /// Why the pool thread stopped, if it did.
     failed: Option<String>,
 }
@@ -54,6 +55,7 @@ impl StubPool {
     pub fn start(
         stub: StubPage,
         memfd: i32,
+        ctrl: Arc<ControlFile>,
         filter: Arc<seccompiler::BpfProgram>,
     ) -> Result<StubPool> {
         let pool = StubPool {
@@ -65,7 +67,7 @@ impl StubPool {
         let shared = pool.shared.clone();
         std::thread::Builder::new()
             .name("stub-pool".into())
-            .spawn(move || shared.run(stub, memfd, &filter))
+            .spawn(move || shared.run(stub, memfd, ctrl.fd(), &filter))
             .map_err(|e| Error::Host {
                 op: "spawn stub pool thread",
                 source: e,
@@ -88,27 +90,43 @@ impl StubPool {
         }
     }
 
-    /// Kills stub `pid` (traced by the calling thread) and has the pool
-    /// thread reap it.
+    /// Ends stub `pid`, whose only traced thread is stopped and traced by
+    /// the calling thread.
     pub fn retire(&self, pid: libc::pid_t) {
-        // SAFETY: killing our own stub.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        self.shared.state.lock().dead.push(pid);
-        self.shared.changed.notify_all();
+        // SAFETY: plain requests on our own stopped tracee; once detached
+        // and dead, its parent (the template) has the kernel reap it. Its
+        // exit may run on any CPU, not the one we are pinned to.
+        unsafe {
+            let mut all: libc::cpu_set_t = std::mem::zeroed();
+            for cpu in 0..libc::CPU_SETSIZE as usize {
+                libc::CPU_SET(cpu, &mut all);
+            }
+            libc::sched_setaffinity(pid, std::mem::size_of_val(&all), &all);
+            libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0);
+            libc::kill(pid, libc::SIGKILL);
+        }
     }
 }
 
 impl Shared {
-    fn run(&self, stub: StubPage, memfd: i32, filter: &[seccompiler::sock_filter]) {
+    fn run(&self, stub: StubPage, memfd: i32, ctrlfd: i32, filter: &[seccompiler::sock_filter]) {
+        let template = stub.spawn(memfd, ctrlfd, filter).and_then(|pid| {
+            let regs = get_regs(pid)?;
+            Ok((pid, regs))
+        });
         let mut st = self.state.lock();
+        let template = match template {
+            Ok(t) => t,
+            Err(e) => {
+                st.failed = Some(e.to_string());
+                self.changed.notify_all();
+                return;
+            }
+        };
         loop {
-            if let Some(pid) = st.dead.pop() {
+            if st.ready.len() < READY && st.failed.is_none() {
                 drop(st);
-                reap(pid);
-                st = self.state.lock();
-            } else if st.ready.len() < READY && st.failed.is_none() {
-                drop(st);
-                let r = park(stub, memfd, filter);
+                let r = park(stub, template);
                 st = self.state.lock();
                 match r {
                     Ok(s) => st.ready.push(s),
@@ -122,31 +140,35 @@ impl Shared {
     }
 }
 
-/// Forks a stub, parks it in `pause()` and detaches from it.
-fn park(stub: StubPage, memfd: i32, filter: &[seccompiler::sock_filter]) -> Result<ParkedStub> {
-    let pid = stub.spawn(memfd, filter)?;
-    let template = get_regs(pid)?;
-    let mut regs = template;
-    regs.rip = stub.park_addr();
-    regs.orig_rax = u64::MAX;
-    set_regs(pid, &regs)?;
-    // SAFETY: the stub is in a signal-delivery stop; detaching drops the
-    // SIGSTOP and lets it run into pause().
-    if unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0) } != 0 {
-        let e = Error::last_os("PTRACE_DETACH");
-        // SAFETY: killing our own child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        reap(pid);
-        return Err(e);
+/// Forks the template stub (traced by the calling thread); the child parks
+/// itself in `pause()`.
+fn park(stub: StubPage, (template, regs): (libc::pid_t, Regs)) -> Result<ParkedStub> {
+    let mut r = regs;
+    r.rip = stub.fork_addr();
+    r.rax = libc::SYS_clone as u64;
+    r.orig_rax = u64::MAX;
+    r.rdi = libc::SIGCHLD as u64;
+    r.rsi = 0;
+    r.rdx = 0;
+    r.r10 = 0;
+    r.r8 = 0;
+    set_regs(template, &r)?;
+    resume(template, libc::PTRACE_CONT)?;
+    let status = wait(template)?;
+    if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+        return Err(Error::RunnerDied(format!(
+            "template stub: status {status:#x}"
+        )));
     }
-    Ok(ParkedStub { pid, template })
-}
-
-/// Waits for dead stub `pid`.
-fn reap(pid: libc::pid_t) {
-    let mut status = 0;
-    // SAFETY: waitpid on a child of ours (or on one that is gone: ECHILD).
-    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
-        && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
-    {}
+    let pid = get_regs(template)?.rax as i64;
+    if pid <= 0 {
+        return Err(Error::Host {
+            op: "fork template stub",
+            source: std::io::Error::from_raw_os_error(-pid as i32),
+        });
+    }
+    Ok(ParkedStub {
+        pid: pid as libc::pid_t,
+        template: regs,
+    })
 }

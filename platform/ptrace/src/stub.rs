@@ -16,15 +16,21 @@ pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 
 /// The fd number at which the memory file lives in every stub.
 pub const STUB_MEMFD: i32 = 100;
+/// The fd number of the control file (see ctrl.rs) in a stub, while it
+/// starts.
+pub const STUB_CTRLFD: i32 = 101;
 
 std::arch::global_asm!(
     ".pushsection .text.runsc_stub, \"ax\", @progbits",
     ".p2align 12",
     ".globl runsc_stub_start",
     "runsc_stub_start:",
-    // Entry after fork: rdi = this page's address, rsi = its length.
+    // Entry after fork: rdi = this page's address, rsi = its length,
+    // rdx = where the control pages go, r8 = their length.
     "mov r12, rdi",
     "mov r13, rsi",
+    "mov r14, rdx",
+    "mov r15, r8",
     // munmap(0, page)
     "mov eax, 11",
     "xor edi, edi",
@@ -36,6 +42,15 @@ std::arch::global_asm!(
     "movabs rsi, 0x7ffffffff000",
     "sub rsi, rdi",
     "syscall",
+    // mmap(ctrl, ctrl_len, PROT_READ, MAP_SHARED | MAP_FIXED, STUB_CTRLFD, 0)
+    "mov eax, 9",
+    "mov rdi, r14",
+    "mov rsi, r15",
+    "mov edx, 1",
+    "mov r10d, 0x11",
+    "mov r8d, 101",
+    "xor r9d, r9d",
+    "syscall",
     // kill(getpid(), SIGSTOP): tell the tracer we are ready.
     "mov eax, 39",
     "syscall",
@@ -46,6 +61,33 @@ std::arch::global_asm!(
     "2:",
     "int3",
     "jmp 2b",
+    // A batch of system calls: rdi = array of {nr, args[6]}, rsi = count.
+    // Stops at the first failure; r14 = how many succeeded, rax = the
+    // last result.
+    ".globl runsc_stub_batch",
+    "runsc_stub_batch:",
+    "mov r12, rdi",
+    "mov r13, rsi",
+    "xor r14d, r14d",
+    "xor eax, eax",
+    "4:",
+    "cmp r14, r13",
+    "jae 5f",
+    "mov rax, [r12]",
+    "mov rdi, [r12 + 8]",
+    "mov rsi, [r12 + 16]",
+    "mov rdx, [r12 + 24]",
+    "mov r10, [r12 + 32]",
+    "mov r8, [r12 + 40]",
+    "mov r9, [r12 + 48]",
+    "syscall",
+    "cmp rax, -4095",
+    "jae 5f",
+    "add r12, 56",
+    "inc r14",
+    "jmp 4b",
+    "5:",
+    "int3",
     ".globl runsc_stub_syscall",
     "runsc_stub_syscall:",
     "syscall",
@@ -58,6 +100,19 @@ std::arch::global_asm!(
     "test rax, rax",
     "jz 3f",
     "int3",
+    // fork() of the template stub (see pool.rs): the parent traps back to
+    // its tracer; the child asks to die with its parent and parks.
+    ".globl runsc_stub_fork",
+    "runsc_stub_fork:",
+    "syscall",
+    "test rax, rax",
+    "jz 6f",
+    "int3",
+    "6:",
+    "mov eax, 157",
+    "mov edi, 1",
+    "mov esi, 9",
+    "syscall",
     // A parked stub (see pool.rs) or a new stub thread waits here to be seized.
     ".globl runsc_stub_park",
     "runsc_stub_park:",
@@ -81,6 +136,8 @@ extern "C" {
     static runsc_stub_syscall: u8;
     static runsc_stub_clone: u8;
     static runsc_stub_park: u8;
+    static runsc_stub_batch: u8;
+    static runsc_stub_fork: u8;
     static runsc_stub_end: u8;
 }
 
@@ -159,6 +216,29 @@ impl StubPage {
         self.addr + off
     }
 
+    /// Address of the batch entry (see the assembly above).
+    pub fn batch_addr(&self) -> u64 {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let off = unsafe {
+            &runsc_stub_batch as *const u8 as u64 - &runsc_stub_start as *const u8 as u64
+        };
+        self.addr + off
+    }
+
+    /// Address of the fork entry (see the assembly above).
+    pub fn fork_addr(&self) -> u64 {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let off =
+            unsafe { &runsc_stub_fork as *const u8 as u64 - &runsc_stub_start as *const u8 as u64 };
+        self.addr + off
+    }
+
+    /// Where the control pages are mapped in every stub: right below the
+    /// stub page.
+    pub fn ctrl_addr(&self) -> u64 {
+        self.addr - crate::ctrl::CTRL_LEN
+    }
+
     /// Address of the `pause()` loop where a stub waits to be seized.
     pub fn park_addr(&self) -> u64 {
         // SAFETY: taking the addresses of linker symbols defined above.
@@ -170,7 +250,12 @@ impl StubPage {
     /// Forks a new stub process traced by the calling thread and waits until
     /// it has stripped itself. Returns its pid. `filter` is installed in the
     /// stub before it unmaps the sentry (see [`stub_filter`]).
-    pub fn spawn(&self, memfd: i32, filter: &[seccompiler::sock_filter]) -> Result<libc::pid_t> {
+    pub fn spawn(
+        &self,
+        memfd: i32,
+        ctrlfd: i32,
+        filter: &[seccompiler::sock_filter],
+    ) -> Result<libc::pid_t> {
         // SAFETY: the child only makes raw system calls (async-signal-safe)
         // and then jumps to the stub page, never returning into Rust code.
         let pid = unsafe { libc::fork() };
@@ -179,7 +264,7 @@ impl StubPage {
         }
         if pid == 0 {
             // SAFETY: see above; we are the single-threaded child.
-            unsafe { self.child(memfd, filter) }
+            unsafe { self.child(memfd, ctrlfd, filter) }
         }
         let mut status = 0;
         loop {
@@ -209,12 +294,15 @@ impl StubPage {
     ///
     /// # Safety
     /// Must only be called in a freshly forked child.
-    unsafe fn child(&self, memfd: i32, filter: &[seccompiler::sock_filter]) -> ! {
+    unsafe fn child(&self, memfd: i32, ctrlfd: i32, filter: &[seccompiler::sock_filter]) -> ! {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         libc::setsid();
         // Signals must reach the tracer as stops, never run sentry handlers.
+        // Stubs forked from this one are reaped by the kernel.
         for sig in 1..=64 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            if sig == libc::SIGCHLD {
+                libc::signal(sig, libc::SIG_IGN);
+            } else if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                 libc::signal(sig, libc::SIG_DFL);
             }
         }
@@ -224,11 +312,16 @@ impl StubPage {
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
             libc::_exit(111);
         }
-        if memfd != STUB_MEMFD && libc::dup2(memfd, STUB_MEMFD) != STUB_MEMFD {
+        // Through fds above both targets, so neither dup2 clobbers the other.
+        let memfd = libc::fcntl(memfd, libc::F_DUPFD, 200);
+        let ctrlfd = libc::fcntl(ctrlfd, libc::F_DUPFD, 200);
+        if libc::dup2(memfd, STUB_MEMFD) != STUB_MEMFD
+            || libc::dup2(ctrlfd, STUB_CTRLFD) != STUB_CTRLFD
+        {
             libc::_exit(112);
         }
         libc::syscall(libc::SYS_close_range, 0, STUB_MEMFD - 1, 0);
-        libc::syscall(libc::SYS_close_range, STUB_MEMFD + 1, u32::MAX, 0);
+        libc::syscall(libc::SYS_close_range, STUB_CTRLFD + 1, u32::MAX, 0);
         if seccompiler::apply_filter(filter).is_err() {
             libc::_exit(113);
         }
@@ -237,6 +330,8 @@ impl StubPage {
             entry = in(reg) self.addr,
             in("rdi") self.addr,
             in("rsi") self.len,
+            in("rdx") self.ctrl_addr(),
+            in("r8") crate::ctrl::CTRL_LEN,
             options(noreturn)
         );
     }
@@ -247,7 +342,20 @@ impl StubPage {
 /// Application system calls never reach it (PTRACE_SYSEMU skips them); it
 /// makes sure that nothing else can run in a stub even if the sentry errs.
 pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
-    use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
+    use seccompiler::{
+        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
+    let err =
+        |e: seccompiler::BackendError| Error::Unavailable(format!("stub seccomp filter: {e}"));
+    let pdeathsig = SeccompRule::new(vec![SeccompCondition::new(
+        0,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::Eq,
+        libc::PR_SET_PDEATHSIG as u64,
+    )
+    .map_err(err)?])
+    .map_err(err)?;
     let allowed = [
         libc::SYS_mmap,
         libc::SYS_munmap,
@@ -258,7 +366,9 @@ pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
         libc::SYS_pause,
         libc::SYS_exit,
     ];
-    let rules = allowed.iter().map(|&nr| (nr, vec![])).collect();
+    let mut rules: std::collections::BTreeMap<_, _> =
+        allowed.iter().map(|&nr| (nr, vec![])).collect();
+    rules.insert(libc::SYS_prctl, vec![pdeathsig]);
     let filter = SeccompFilter::new(
         rules,
         SeccompAction::KillProcess,

@@ -2,11 +2,14 @@
 //! stub thread per application thread, each traced by its task's host thread.
 
 use std::any::Any;
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use platform::{AddressSpace, Error, FpState, Perms, Regs, Result};
 
+use crate::ctrl::{ControlFile, Op, Slot, OPS_PER_SLOT};
 use crate::pool::StubPool;
 use crate::stub::{StubPage, STUB_MEMFD};
 
@@ -21,6 +24,11 @@ pub struct Subprocess {
     threads: Mutex<HashMap<libc::pid_t, libc::pid_t>>,
     /// Where the stub came from and goes to when it dies.
     pool: StubPool,
+    ctrl: Arc<ControlFile>,
+    /// Mapping changes not made yet: while only one stub thread exists, it
+    /// is stopped whenever the sentry runs, so they can wait until it runs
+    /// application code again and then go as one batch.
+    pending: Mutex<Vec<Op>>,
 }
 
 thread_local! {
@@ -29,6 +37,9 @@ thread_local! {
         // SAFETY: gettid has no preconditions.
         unsafe { libc::gettid() }
     };
+    /// The calling thread's control page, once it needed one (None when
+    /// all were taken).
+    static SLOT: OnceCell<Option<Slot>> = const { OnceCell::new() };
 }
 
 fn gettid() -> libc::pid_t {
@@ -115,7 +126,7 @@ pub fn siginfo(tid: libc::pid_t) -> Result<libc::siginfo_t> {
 impl Subprocess {
     /// Takes a stub from `pool`, traced from now on by the calling thread
     /// and kept on its CPU.
-    pub fn new(stub: StubPage, pool: &StubPool) -> Result<Subprocess> {
+    pub fn new(stub: StubPage, pool: &StubPool, ctrl: &Arc<ControlFile>) -> Result<Subprocess> {
         let parked = pool.take()?;
         let pid = parked.pid;
         if let Err(e) = seize(pid) {
@@ -125,7 +136,7 @@ impl Subprocess {
         // SAFETY: sched_getcpu has no preconditions.
         let cpu = unsafe { libc::sched_getcpu() };
         if cpu >= 0 {
-            Subprocess::pin(pid, cpu);
+            crate::cpus::pin(pid, cpu as usize);
         }
         let mut threads = HashMap::new();
         threads.insert(gettid(), pid);
@@ -135,6 +146,8 @@ impl Subprocess {
             template: parked.template,
             threads: Mutex::new(threads),
             pool: pool.clone(),
+            ctrl: ctrl.clone(),
+            pending: Mutex::new(Vec::new()),
         })
     }
 
@@ -152,16 +165,6 @@ impl Subprocess {
             .ok_or(Error::Misuse(
                 "stub used from a thread that does not trace it",
             ))
-    }
-
-    /// Pins stub thread `tid` to `cpu`, where its tracer runs now.
-    pub fn pin(tid: libc::pid_t, cpu: i32) {
-        // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays within it.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu as usize, &mut set);
-            libc::sched_setaffinity(tid, std::mem::size_of_val(&set), &set);
-        }
     }
 
     /// Loads application registers into `tid`, with the segment selectors
@@ -215,6 +218,13 @@ impl Subprocess {
     /// Makes the calling thread's stub thread execute one system call at
     /// `rip` (a `syscall` in the stub page) and returns its raw result.
     fn inject_at(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
+        Ok(self.run_stub(rip, nr, args)?.rax as i64)
+    }
+
+    /// Runs the calling thread's stub thread from `rip` (stub code ending
+    /// in int3) with the syscall registers set to `nr` and `args`; returns
+    /// its registers at the int3.
+    fn run_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<Regs> {
         let tid = self.current()?;
         let mut regs = self.template;
         regs.rax = nr as u64;
@@ -247,11 +257,64 @@ impl Subprocess {
                 _ => resume(tid, libc::PTRACE_CONT)?,
             }
         }
-        Ok(get_regs(tid)?.rax as i64)
+        get_regs(tid)
     }
 
     fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
         self.inject_at(self.stub.syscall_addr(), nr, args)
+    }
+
+    /// Queues a mapping change; makes it at once when other stub threads
+    /// may be running application code.
+    fn queue(&self, nr: i64, args: [u64; 6]) -> Result<()> {
+        let mut pending = self.pending.lock();
+        pending.push(Op {
+            nr: nr as u64,
+            args,
+        });
+        let now = pending.len() >= OPS_PER_SLOT || self.threads.lock().len() > 1;
+        drop(pending);
+        if now {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Makes the queued mapping changes, in order, from the calling
+    /// thread's stub thread.
+    pub fn flush(&self) -> Result<()> {
+        let mut pending = self.pending.lock();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut ops = std::mem::take(&mut *pending);
+        crate::ctrl::drop_overwritten(&mut ops);
+
+        SLOT.with(|slot| match slot.get_or_init(|| self.ctrl.take()) {
+            Some(slot) => {
+                for chunk in ops.chunks(OPS_PER_SLOT) {
+                    slot.write(chunk);
+                    let addr = self.stub.ctrl_addr() + slot.offset();
+                    let regs = self.run_stub(
+                        self.stub.batch_addr(),
+                        0,
+                        [addr, chunk.len() as u64, 0, 0, 0, 0],
+                    )?;
+                    let done = regs.r14 as usize;
+                    if done < chunk.len() {
+                        return self.check(op_name(chunk[done].nr), regs.rax as i64);
+                    }
+                }
+                Ok(())
+            }
+            None => {
+                for op in ops {
+                    let r = self.inject(op.nr as i64, op.args)?;
+                    self.check(op_name(op.nr), r)?;
+                }
+                Ok(())
+            }
+        })
     }
 
     fn check(&self, op: &'static str, r: i64) -> Result<()> {
@@ -268,7 +331,7 @@ impl Subprocess {
 impl AddressSpace for Subprocess {
     fn map(&self, addr: u64, len: u64, memfd_offset: u64, perms: Perms) -> Result<()> {
         let flags = libc::MAP_SHARED | libc::MAP_FIXED;
-        let r = self.inject(
+        self.queue(
             libc::SYS_mmap,
             [
                 addr,
@@ -278,24 +341,23 @@ impl AddressSpace for Subprocess {
                 STUB_MEMFD as u64,
                 memfd_offset,
             ],
-        )?;
-        self.check("stub mmap", r)
+        )
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
-        let r = self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0])?;
-        self.check("stub munmap", r)
+        self.queue(libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
     }
 
     fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<()> {
-        let r = self.inject(
+        self.queue(
             libc::SYS_mprotect,
             [addr, len, perms.to_prot() as u64, 0, 0, 0],
-        )?;
-        self.check("stub mprotect", r)
+        )
     }
 
     fn new_thread(&self) -> Result<u64> {
+        // The new thread may run application code as soon as it exists.
+        self.flush()?;
         let flags = libc::CLONE_VM
             | libc::CLONE_FS
             | libc::CLONE_FILES
@@ -343,6 +405,16 @@ impl AddressSpace for Subprocess {
 impl Drop for Subprocess {
     fn drop(&mut self) {
         self.pool.retire(self.pid);
+    }
+}
+
+/// The name of a batched system call, for errors.
+fn op_name(nr: u64) -> &'static str {
+    match nr as i64 {
+        libc::SYS_mmap => "stub mmap",
+        libc::SYS_munmap => "stub munmap",
+        libc::SYS_mprotect => "stub mprotect",
+        _ => "stub syscall",
     }
 }
 

@@ -27,7 +27,7 @@ fn runs_code_and_stops_at_syscalls() {
     let code: [u8; 9] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe];
     // SAFETY: writing our own memfd.
     unsafe { libc::pwrite(fd, code.as_ptr().cast(), code.len(), 0) };
-    let mut ctx = p.new_context().unwrap();
+    let mut ctx = p.new_context(None).unwrap();
     let mut regs = Regs {
         rip: 0x40_0000,
         eflags: 0x202,

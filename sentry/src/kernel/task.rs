@@ -202,6 +202,8 @@ struct CloneProto {
     set_tid: u64,
     fp: Option<platform::FpState>,
     vfork_done: Option<crossbeam_channel::Sender<()>>,
+    /// The CPU the child should run on (see `Context::home_cpu`).
+    home: Option<usize>,
 }
 
 fn platform_errno(e: platform::Error) -> Errno {
@@ -251,7 +253,7 @@ impl Task {
             kernel.vdso.as_ref(),
         )
         .map_err(|e| StartError::Exec(name, e))?;
-        let ctx = kernel.platform.new_context()?;
+        let ctx = kernel.platform.new_context(None)?;
         let pid = kernel.procs.add(0, 0);
         let group = ThreadGroup::new(pid, [SigAction::default(); signal::NSIG], pid, pid);
         let handle = TaskHandle::new(pid, group.clone(), ctx.interrupter(), 0);
@@ -807,7 +809,13 @@ impl Task {
         };
         let (vfork_tx, vfork_rx) = crossbeam_channel::bounded(1);
         if process == Some(true) {
+            // We wait for the child: it runs best where we do.
             proto.vfork_done = Some(vfork_tx);
+            proto.home = if std::env::var_os("X_NOHOME").is_some() {
+                None
+            } else {
+                self.ctx.home_cpu()
+            };
         }
         let mm = self.mm.clone();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
@@ -865,6 +873,7 @@ impl Task {
             set_tid,
             fp,
             vfork_done: None,
+            home: None,
         }
     }
 
@@ -879,7 +888,10 @@ impl Task {
         if p.set_tid != 0 {
             mm.write_obj(p.set_tid, &tid)?;
         }
-        let mut ctx = kernel.platform.new_context().map_err(platform_errno)?;
+        let mut ctx = kernel
+            .platform
+            .new_context(p.home)
+            .map_err(platform_errno)?;
         if let Some(fp) = &p.fp {
             ctx.set_fpstate(mm.address_space().as_ref(), fp)
                 .map_err(platform_errno)?;

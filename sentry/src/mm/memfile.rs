@@ -117,17 +117,34 @@ impl MemoryFile {
 
     /// Gives the pages of `[off, off + len)` back to the host; they read as
     /// zero afterwards. The range stays allocated.
+    ///
+    /// A punch unmaps the range from every process that maps the file, the
+    /// sentry included, which costs TLB shootdowns on every CPU: ranges
+    /// that hold no page (reservations, untouched heap) are skipped.
     pub fn punch(&self, off: u64, len: u64) {
         if len == 0 {
             return;
         }
+        let end = off + len;
+        // SAFETY: lseek on our own fd.
+        let data = unsafe { libc::lseek(self.fd.as_raw_fd(), off as i64, libc::SEEK_DATA) };
+        if data >= 0 && data as u64 >= end
+            || data < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO)
+        {
+            return;
+        }
+        let start = if data > off as i64 {
+            page_down(data as u64)
+        } else {
+            off
+        };
         // SAFETY: punching a hole in our own file; the range is ours.
         unsafe {
             libc::fallocate(
                 self.fd.as_raw_fd(),
                 libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                off as i64,
-                len as i64,
+                start as i64,
+                (end - start) as i64,
             );
         }
     }
