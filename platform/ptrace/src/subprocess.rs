@@ -22,6 +22,9 @@ pub struct Subprocess {
     template: Regs,
     /// Stub thread of each host thread that traces one.
     threads: Mutex<HashMap<libc::pid_t, libc::pid_t>>,
+    /// Stub threads no task uses, parked untraced in `pause()` for the next
+    /// task that needs one (a vfork child, a new thread).
+    spare: Mutex<Vec<libc::pid_t>>,
     /// Where the stub came from and goes to when it dies.
     pool: StubPool,
     ctrl: Arc<ControlFile>,
@@ -47,13 +50,18 @@ fn gettid() -> libc::pid_t {
 }
 
 /// Makes the calling thread the tracer of stub thread `tid`, which waits
-/// in `pause()`, and stops it.
+/// in `pause()`, moves it to the caller's CPU (before it wakes, so that
+/// it wakes there) and stops it.
 fn seize(tid: libc::pid_t) -> Result<()> {
     let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
     // SAFETY: plain ptrace requests on a thread of our own stub.
     unsafe {
         if libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as libc::c_long) != 0 {
             return Err(Error::last_os("PTRACE_SEIZE"));
+        }
+        let cpu = libc::sched_getcpu();
+        if cpu >= 0 {
+            crate::cpus::pin(tid, cpu as usize);
         }
         if libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) != 0 {
             return Err(Error::last_os("PTRACE_INTERRUPT"));
@@ -124,19 +132,13 @@ pub fn siginfo(tid: libc::pid_t) -> Result<libc::siginfo_t> {
 }
 
 impl Subprocess {
-    /// Takes a stub from `pool`, traced from now on by the calling thread
-    /// and kept on its CPU.
+    /// Takes a stub from `pool`, traced from now on by the calling thread.
     pub fn new(stub: StubPage, pool: &StubPool, ctrl: &Arc<ControlFile>) -> Result<Subprocess> {
         let parked = pool.take()?;
         let pid = parked.pid;
         if let Err(e) = seize(pid) {
             pool.retire(pid);
             return Err(e);
-        }
-        // SAFETY: sched_getcpu has no preconditions.
-        let cpu = unsafe { libc::sched_getcpu() };
-        if cpu >= 0 {
-            crate::cpus::pin(pid, cpu as usize);
         }
         let mut threads = HashMap::new();
         threads.insert(gettid(), pid);
@@ -145,6 +147,7 @@ impl Subprocess {
             stub,
             template: parked.template,
             threads: Mutex::new(threads),
+            spare: Mutex::new(Vec::new()),
             pool: pool.clone(),
             ctrl: ctrl.clone(),
             pending: Mutex::new(Vec::new()),
@@ -358,6 +361,9 @@ impl AddressSpace for Subprocess {
     fn new_thread(&self) -> Result<u64> {
         // The new thread may run application code as soon as it exists.
         self.flush()?;
+        if let Some(tid) = self.spare.lock().pop() {
+            return Ok(tid as u64);
+        }
         let flags = libc::CLONE_VM
             | libc::CLONE_FS
             | libc::CLONE_FILES
@@ -384,15 +390,17 @@ impl AddressSpace for Subprocess {
         let Ok(tid) = self.current() else {
             return;
         };
-        if tid != self.pid {
-            let mut regs = self.template;
-            regs.rax = libc::SYS_exit as u64;
-            regs.rdi = 0;
-            regs.orig_rax = u64::MAX;
-            regs.rip = self.stub.syscall_addr();
-            if set_regs(tid, &regs).is_ok() && resume(tid, libc::PTRACE_CONT).is_ok() {
-                let _ = wait(tid);
-            }
+        // Park it: cheaper than a thread exit now and a clone later, and
+        // the host thread may end without taking the stub with it
+        // (PTRACE_O_EXITKILL).
+        let mut regs = self.template;
+        regs.orig_rax = u64::MAX;
+        regs.rip = self.stub.park_addr();
+        // SAFETY: plain ptrace request on our own stopped tracee.
+        let parked = set_regs(tid, &regs).is_ok()
+            && unsafe { libc::ptrace(libc::PTRACE_DETACH, tid, 0, 0) } == 0;
+        if parked {
+            self.spare.lock().push(tid);
         }
         self.threads.lock().remove(&gettid());
     }

@@ -401,14 +401,6 @@ impl Task {
         }
         self.finish();
         super::wait::set_current(None);
-        // The host thread that created a stub process is its parent: if it
-        // ended, the stub (and every thread still using it) would die with
-        // it. Stay until no other task uses this address space.
-        let mm = self.mm.clone();
-        drop(self);
-        while Arc::strong_count(&mm) > 1 && mm.created_by_current_thread() {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
     }
 
     /// Delivers a synchronous signal (a fault): one that is blocked or
