@@ -952,7 +952,7 @@ impl Task {
             self.kill_other_threads();
         }
         let (lo, hi) = self.kernel.platform.address_range();
-        let shared = Arc::strong_count(&self.mm) > 1 || !self.mm.created_by_current_thread();
+        let shared = Arc::strong_count(&self.mm) > 1;
         let asp = if shared {
             // Other tasks still use the old address space: start a new one.
             match self.kernel.platform.new_address_space() {

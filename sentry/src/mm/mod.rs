@@ -228,8 +228,6 @@ pub struct Snapshot {
 pub struct MemoryManager {
     mf: Arc<MemoryFile>,
     asp: Arc<dyn AddressSpace>,
-    /// The host thread that created the address space (its stub's parent).
-    creator: libc::pid_t,
     /// Lowest and one-past-highest usable address.
     lo: u64,
     hi: u64,
@@ -252,8 +250,6 @@ impl MemoryManager {
         MemoryManager {
             mf,
             asp,
-            // SAFETY: gettid has no preconditions.
-            creator: unsafe { libc::gettid() },
             lo,
             hi,
             mmap_top: hi - STACK_SIZE - (256 << 20),
@@ -263,12 +259,6 @@ impl MemoryManager {
                 brk: 0,
             }),
         }
-    }
-
-    /// Whether the calling host thread created this address space.
-    pub fn created_by_current_thread(&self) -> bool {
-        // SAFETY: gettid has no preconditions.
-        self.creator == unsafe { libc::gettid() }
     }
 
     /// The futex key of the word at `addr`: the memory itself for shared
