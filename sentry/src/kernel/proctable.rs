@@ -217,6 +217,9 @@ impl ProcTable {
         opts: WaitOptions,
     ) -> Result<Option<(i32, ChildEvent)>, Errno> {
         let mut inner = self.inner.0.lock();
+        // A child that exits sends SIGCHLD too: like Linux, look once more
+        // for a waitable child before giving up to a signal.
+        let mut interrupted = None;
         loop {
             let mut any = false;
             let mut found = None;
@@ -273,7 +276,11 @@ impl ProcTable {
             if opts.nohang {
                 return Ok(None);
             }
-            super::wait::wait_on(&mut inner, &self.inner, |s| (&s.0, &s.1), None)?;
+            if let Some(e) = interrupted {
+                return Err(e);
+            }
+            interrupted =
+                super::wait::wait_on(&mut inner, &self.inner, |s| (&s.0, &s.1), None).err();
         }
     }
 }
