@@ -13,6 +13,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use platform::{Error, Result};
 
+use crate::ranges::RangeSet;
 use crate::PAGE_SIZE;
 
 /// How many tracer threads can batch at once; the others inject one system
@@ -33,7 +34,7 @@ pub struct Op {
 
 impl Op {
     /// The address range the op changes.
-    fn range(&self) -> (u64, u64) {
+    pub fn range(&self) -> (u64, u64) {
         (self.args[0], self.args[0].saturating_add(self.args[1]))
     }
 
@@ -42,20 +43,30 @@ impl Op {
     fn replaces(&self) -> bool {
         self.nr == libc::SYS_mmap as u64 || self.nr == libc::SYS_munmap as u64
     }
+
+    /// Records what the op did to the host's mappings.
+    pub fn apply_to(&self, mapped: &mut RangeSet) {
+        let (start, end) = self.range();
+        if self.nr == libc::SYS_mmap as u64 {
+            mapped.insert(start, end);
+        } else if self.nr == libc::SYS_munmap as u64 {
+            mapped.remove(start, end);
+        }
+    }
 }
 
 /// Drops the ops whose whole range later ops replace (an exec maps an
 /// image's reservation and then every segment over it). What the host
 /// ends up with is the same.
 pub fn drop_overwritten(ops: &mut Vec<Op>) {
-    // Ranges replaced by the ops after the current one, sorted, disjoint.
-    let mut covered: Vec<(u64, u64)> = Vec::new();
+    // What the ops after the current one replace.
+    let mut covered = RangeSet::default();
     let mut keep = vec![true; ops.len()];
     for (i, op) in ops.iter().enumerate().rev() {
         let (start, end) = op.range();
-        keep[i] = !is_covered(&covered, start, end);
+        keep[i] = !covered.covers(start, end);
         if op.replaces() {
-            add_range(&mut covered, start, end);
+            covered.insert(start, end);
         }
     }
     let mut i = 0;
@@ -63,38 +74,6 @@ pub fn drop_overwritten(ops: &mut Vec<Op>) {
         i += 1;
         keep[i - 1]
     });
-}
-
-/// Whether `[start, end)` lies within the union of `ranges`.
-fn is_covered(ranges: &[(u64, u64)], start: u64, end: u64) -> bool {
-    let mut at = start;
-    for &(s, e) in ranges {
-        if s > at {
-            break;
-        }
-        if e > at {
-            at = e;
-        }
-        if at >= end {
-            return true;
-        }
-    }
-    at >= end
-}
-
-/// Adds `[start, end)` to the sorted, disjoint `ranges`, merging.
-fn add_range(ranges: &mut Vec<(u64, u64)>, start: u64, end: u64) {
-    let (mut s, mut e) = (start, end);
-    ranges.retain(|&(rs, re)| {
-        if re < s || rs > e {
-            return true;
-        }
-        s = s.min(rs);
-        e = e.max(re);
-        false
-    });
-    let at = ranges.partition_point(|&(rs, _)| rs < s);
-    ranges.insert(at, (s, e));
 }
 
 /// How many ops fit in one slot.
@@ -245,16 +224,5 @@ mod tests {
         ];
         drop_overwritten(&mut ops);
         assert_eq!(ops.len(), 2);
-    }
-
-    #[test]
-    fn ranges_merge() {
-        let mut r = Vec::new();
-        add_range(&mut r, 10, 20);
-        add_range(&mut r, 30, 40);
-        add_range(&mut r, 20, 30);
-        assert_eq!(r, vec![(10, 40)]);
-        assert!(is_covered(&r, 15, 35));
-        assert!(!is_covered(&r, 5, 15));
     }
 }

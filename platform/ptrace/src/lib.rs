@@ -10,6 +10,7 @@
 mod cpus;
 mod ctrl;
 mod pool;
+mod ranges;
 mod stub;
 mod subprocess;
 
@@ -165,42 +166,57 @@ impl Context for PtraceContext {
         }
         let r = self.run(sp, tid, regs);
         self.cpus.leave(self.home);
-        let status = r?;
-        if !libc::WIFSTOPPED(status) {
-            return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
-        }
-        let sig = libc::WSTOPSIG(status);
-        *regs = get_regs(tid)?;
-        if sig == libc::SIGTRAP | 0x80 {
-            return Ok(Stop::Syscall);
-        }
-        if status >> 16 != 0 {
-            // A ptrace event stop (PTRACE_INTERRUPT, group stop): no signal.
-            return Ok(Stop::Interrupted);
-        }
-        let info = siginfo(tid)?;
-        if sig == KICK && info.si_code == libc::SI_TKILL {
-            return Ok(Stop::Interrupted);
-        }
-        let info = SigInfo {
-            signo: info.si_signo,
-            code: info.si_code,
-            // SAFETY: si_addr is valid to read for every siginfo; it is
-            // only meaningful for faults.
-            addr: unsafe { info.si_addr() } as u64,
-        };
-        Ok(match sig {
-            libc::SIGSEGV | libc::SIGBUS => Stop::Fault(info),
-            _ => Stop::Signal(info),
-        })
+        r
     }
 }
 
 impl PtraceContext {
-    /// Runs application code in stub thread `tid` until it stops; returns
-    /// the wait status.
-    fn run(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<i32> {
-        sp.flush()?;
+    /// Runs application code in stub thread `tid` until it stops for the
+    /// sentry. New mappings are made when the application first faults on
+    /// them, then it goes on.
+    fn run(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<Stop> {
+        if sp.must_flush() {
+            sp.flush()?;
+        }
+        loop {
+            let status = self.resume(sp, tid, regs)?;
+            if !libc::WIFSTOPPED(status) {
+                return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
+            }
+            let sig = libc::WSTOPSIG(status);
+            *regs = get_regs(tid)?;
+            if sig == libc::SIGTRAP | 0x80 {
+                return Ok(Stop::Syscall);
+            }
+            if status >> 16 != 0 {
+                // A ptrace event stop (PTRACE_INTERRUPT, group stop): no signal.
+                return Ok(Stop::Interrupted);
+            }
+            if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && sp.has_pending() {
+                sp.flush()?;
+                continue;
+            }
+            let info = siginfo(tid)?;
+            if sig == KICK && info.si_code == libc::SI_TKILL {
+                return Ok(Stop::Interrupted);
+            }
+            let info = SigInfo {
+                signo: info.si_signo,
+                code: info.si_code,
+                // SAFETY: si_addr is valid to read for every siginfo; it is
+                // only meaningful for faults.
+                addr: unsafe { info.si_addr() } as u64,
+            };
+            return Ok(match sig {
+                libc::SIGSEGV | libc::SIGBUS => Stop::Fault(info),
+                _ => Stop::Signal(info),
+            });
+        }
+    }
+
+    /// Resumes stub thread `tid` in application code with `regs` and waits
+    /// until it stops; returns the wait status.
+    fn resume(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<i32> {
         sp.set_app_regs(tid, regs)?;
         self.running
             .0

@@ -11,6 +11,7 @@ use platform::{AddressSpace, Error, FpState, Perms, Regs, Result};
 
 use crate::ctrl::{ControlFile, Op, Slot, OPS_PER_SLOT};
 use crate::pool::StubPool;
+use crate::ranges::RangeSet;
 use crate::stub::{StubPage, STUB_MEMFD};
 
 /// A traced stub process holding one application address space.
@@ -30,8 +31,9 @@ pub struct Subprocess {
     ctrl: Arc<ControlFile>,
     /// Mapping changes not made yet: while only one stub thread exists, it
     /// is stopped whenever the sentry runs, so they can wait until it runs
-    /// application code again and then go as one batch.
-    pending: Mutex<Vec<Op>>,
+    /// application code again (or, for new mappings, until it touches them)
+    /// and then go as one batch.
+    pending: Mutex<Pending>,
 }
 
 thread_local! {
@@ -150,7 +152,7 @@ impl Subprocess {
             spare: Mutex::new(Vec::new()),
             pool: pool.clone(),
             ctrl: ctrl.clone(),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
         })
     }
 
@@ -271,11 +273,11 @@ impl Subprocess {
     /// may be running application code.
     fn queue(&self, nr: i64, args: [u64; 6]) -> Result<()> {
         let mut pending = self.pending.lock();
-        pending.push(Op {
+        pending.ops.push(Op {
             nr: nr as u64,
             args,
         });
-        let now = pending.len() >= OPS_PER_SLOT || self.threads.lock().len() > 1;
+        let now = pending.ops.len() >= OPS_PER_SLOT || self.threads.lock().len() > 1;
         drop(pending);
         if now {
             self.flush()?;
@@ -283,16 +285,33 @@ impl Subprocess {
         Ok(())
     }
 
+    /// Whether queued mapping changes must be made before application code
+    /// runs again: those that take away or replace what the host maps now.
+    /// The others (new mappings where nothing is mapped) can wait until the
+    /// application touches them and faults (see [`Subprocess::has_pending`]).
+    pub fn must_flush(&self) -> bool {
+        let p = self.pending.lock();
+        p.ops.iter().any(|op| {
+            let (start, end) = op.range();
+            p.mapped.overlaps(start, end)
+        })
+    }
+
+    /// Whether mapping changes are queued.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.lock().ops.is_empty()
+    }
+
     /// Makes the queued mapping changes, in order, from the calling
     /// thread's stub thread.
     pub fn flush(&self) -> Result<()> {
         let mut pending = self.pending.lock();
-        if pending.is_empty() {
+        if pending.ops.is_empty() {
             return Ok(());
         }
-        let mut ops = std::mem::take(&mut *pending);
+        let mut ops = std::mem::take(&mut pending.ops);
         crate::ctrl::drop_overwritten(&mut ops);
-
+        let mapped = &mut pending.mapped;
         SLOT.with(|slot| match slot.get_or_init(|| self.ctrl.take()) {
             Some(slot) => {
                 for chunk in ops.chunks(OPS_PER_SLOT) {
@@ -303,7 +322,10 @@ impl Subprocess {
                         0,
                         [addr, chunk.len() as u64, 0, 0, 0, 0],
                     )?;
-                    let done = regs.r14 as usize;
+                    let done = (regs.r14 as usize).min(chunk.len());
+                    for op in &chunk[..done] {
+                        op.apply_to(mapped);
+                    }
                     if done < chunk.len() {
                         return self.check(op_name(chunk[done].nr), regs.rax as i64);
                     }
@@ -314,6 +336,7 @@ impl Subprocess {
                 for op in ops {
                     let r = self.inject(op.nr as i64, op.args)?;
                     self.check(op_name(op.nr), r)?;
+                    op.apply_to(mapped);
                 }
                 Ok(())
             }
@@ -414,6 +437,13 @@ impl Drop for Subprocess {
     fn drop(&mut self) {
         self.pool.retire(self.pid);
     }
+}
+
+/// Mapping changes not made yet, and what the host maps now.
+#[derive(Default)]
+struct Pending {
+    ops: Vec<Op>,
+    mapped: RangeSet,
 }
 
 /// The name of a batched system call, for errors.

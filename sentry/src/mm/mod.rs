@@ -74,6 +74,10 @@ pub fn cache_key(st: &crate::vfs::Stat) -> Option<CacheKey> {
     ))
 }
 
+/// Private writable file mappings up to this size get their own copy of
+/// the cached pages when they are made (see `MemoryManager::mmap`).
+const EAGER_COPY_MAX: u64 = 256 << 10;
+
 /// Files up to this size are cached whole in the memory file and shared by
 /// every private mapping of them (copy-on-write).
 const PAGE_CACHE_MAX_FILE: i64 = 64 << 20;
@@ -492,15 +496,27 @@ impl MemoryManager {
         };
         let mut pieces = Vec::with_capacity(2);
         if let (Some(f), Some(k), true) = (&file, key, cached_len > 0) {
-            let range = self.cached_file(f, k)?;
+            let cache = self.cached_file(f, k)?;
+            // A small writable one (a data segment) is written at once: copy
+            // it now rather than on the first write fault.
+            let (range, memoff, cow) = if perms.write && cached_len <= EAGER_COPY_MAX {
+                let own = MemRange::new(&self.mf, cached_len)?;
+                self.mf
+                    .copy_populated(cache.off + f.offset, own.off, cached_len);
+                let off = own.off;
+                (own, off, false)
+            } else {
+                let off = cache.off + f.offset;
+                (cache, off, true)
+            };
             pieces.push(Vma {
                 start: addr,
                 end: addr + cached_len,
                 perms,
-                memoff: range.off + f.offset,
+                memoff,
                 range,
                 shared,
-                cow: true,
+                cow,
                 name: name.clone(),
                 file: file.clone(),
             });
