@@ -1,6 +1,7 @@
 //! The kernel: the sandbox-wide state and tasks (application threads).
 
 pub mod futex;
+pub mod hostthreads;
 pub mod itimer;
 pub mod proctable;
 pub mod signal;
@@ -61,6 +62,8 @@ pub struct Kernel {
     pub vdso: Option<vdso::Vdso>,
     /// Syscalls already reported as unsupported.
     enosys_seen: Mutex<HashSet<u64>>,
+    /// Host threads that run tasks.
+    pub threads: hostthreads::HostThreads,
 }
 
 impl Kernel {
@@ -87,6 +90,7 @@ impl Kernel {
             &h[20..32]
         );
         Arc::new(Kernel {
+            threads: hostthreads::HostThreads::default(),
             boot_id,
             vdso,
             platform,

@@ -693,45 +693,44 @@ impl Task {
             self.group().sid.load(Ordering::Relaxed),
         );
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
-        let spawned = std::thread::Builder::new()
-            .name(format!("task-{pid}"))
-            .spawn(move || {
-                let group = ThreadGroup::new(pid, actions, pgid, sid);
-                group.info.lock().cmdline = cmdline;
-                group.nice.store(inherit.0, Ordering::Relaxed);
-                group.no_new_privs.store(inherit.1, Ordering::Relaxed);
-                let made = (|| {
-                    let asp = kernel
-                        .platform
-                        .new_address_space()
-                        .map_err(platform_errno)?;
-                    let (lo, hi) = kernel.platform.address_range();
-                    let mm = Arc::new(MemoryManager::from_snapshot(
-                        kernel.mf.clone(),
-                        asp,
-                        lo,
-                        hi,
-                        snap,
-                    )?);
-                    Task::from_proto(kernel.clone(), pid, group.clone(), mm, proto)
-                })();
-                match made {
-                    Ok(task) => {
-                        let _ = ready_tx.send(Ok(()));
-                        task.run();
-                    }
-                    Err(e) => {
-                        log::warn!("fork: child {pid} could not start: {e}");
-                        kernel.procs.exit(
-                            pid,
-                            ExitStatus::Signaled(libc::SIGKILL),
-                            Default::default(),
-                            true,
-                        );
-                        let _ = ready_tx.send(Err(e));
-                    }
+        let threads = &self.kernel.threads;
+        let spawned = threads.run(format!("task-{pid}"), move || {
+            let group = ThreadGroup::new(pid, actions, pgid, sid);
+            group.info.lock().cmdline = cmdline;
+            group.nice.store(inherit.0, Ordering::Relaxed);
+            group.no_new_privs.store(inherit.1, Ordering::Relaxed);
+            let made = (|| {
+                let asp = kernel
+                    .platform
+                    .new_address_space()
+                    .map_err(platform_errno)?;
+                let (lo, hi) = kernel.platform.address_range();
+                let mm = Arc::new(MemoryManager::from_snapshot(
+                    kernel.mf.clone(),
+                    asp,
+                    lo,
+                    hi,
+                    snap,
+                )?);
+                Task::from_proto(kernel.clone(), pid, group.clone(), mm, proto)
+            })();
+            match made {
+                Ok(task) => {
+                    let _ = ready_tx.send(Ok(()));
+                    task.run();
                 }
-            });
+                Err(e) => {
+                    log::warn!("fork: child {pid} could not start: {e}");
+                    kernel.procs.exit(
+                        pid,
+                        ExitStatus::Signaled(libc::SIGKILL),
+                        Default::default(),
+                        true,
+                    );
+                    let _ = ready_tx.send(Err(e));
+                }
+            }
+        });
         if spawned.is_err() {
             self.kernel.procs.exit(
                 pid,
@@ -811,24 +810,23 @@ impl Task {
         }
         let mm = self.mm.clone();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
-        let spawned = std::thread::Builder::new()
-            .name(format!("task-{tid}"))
-            .spawn(move || {
-                if let Err(e) = mm.address_space().adopt_thread(token) {
-                    log::warn!("clone: thread {tid} could not start: {e}");
-                    let _ = ready_tx.send(Err(Errno::EAGAIN));
-                    return;
+        let threads = &self.kernel.threads;
+        let spawned = threads.run(format!("task-{tid}"), move || {
+            if let Err(e) = mm.address_space().adopt_thread(token) {
+                log::warn!("clone: thread {tid} could not start: {e}");
+                let _ = ready_tx.send(Err(Errno::EAGAIN));
+                return;
+            }
+            match Task::from_proto(kernel, tid, group, mm, proto) {
+                Ok(task) => {
+                    let _ = ready_tx.send(Ok(()));
+                    task.run();
                 }
-                match Task::from_proto(kernel, tid, group, mm, proto) {
-                    Ok(task) => {
-                        let _ = ready_tx.send(Ok(()));
-                        task.run();
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                    }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
                 }
-            });
+            }
+        });
         if spawned.is_err() {
             return Err(Errno::EAGAIN);
         }
