@@ -79,6 +79,7 @@ impl Platform for PtracePlatform {
             cpu: -1,
             last_pid: Arc::new(std::sync::atomic::AtomicI32::new(0)),
             running: Arc::new(Running(AtomicI64::new(0))),
+            held: None,
         }))
     }
 }
@@ -94,6 +95,9 @@ struct PtraceContext {
     last_pid: Arc<std::sync::atomic::AtomicI32>,
     /// The stub thread running the task's application code, if any.
     running: Arc<Running>,
+    /// The registers a stub thread held when it last stopped: (thread,
+    /// [`subprocess::injects`] then, registers).
+    held: Option<(libc::pid_t, u64, Regs)>,
 }
 
 /// `(tgid << 32) | tid` of the stub thread running application code, or 0.
@@ -174,7 +178,7 @@ impl PtraceContext {
     /// Runs application code in stub thread `tid` until it stops for the
     /// sentry. New mappings are made when the application first faults on
     /// them, then it goes on.
-    fn run(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<Stop> {
+    fn run(&mut self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<Stop> {
         if sp.must_flush() {
             sp.flush()?;
         }
@@ -185,6 +189,7 @@ impl PtraceContext {
             }
             let sig = libc::WSTOPSIG(status);
             *regs = get_regs(tid)?;
+            self.held = Some((tid, subprocess::injects(), *regs));
             if sig == libc::SIGTRAP | 0x80 {
                 return Ok(Stop::Syscall);
             }
@@ -217,7 +222,12 @@ impl PtraceContext {
     /// Resumes stub thread `tid` in application code with `regs` and waits
     /// until it stops; returns the wait status.
     fn resume(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<i32> {
-        sp.set_app_regs(tid, regs)?;
+        let held = self
+            .held
+            .as_ref()
+            .filter(|(t, n, _)| *t == tid && *n == subprocess::injects())
+            .map(|(_, _, r)| r);
+        sp.set_app_regs(tid, regs, held)?;
         self.running
             .0
             .store(((sp.pid() as i64) << 32) | tid as i64, Ordering::SeqCst);

@@ -42,6 +42,9 @@ thread_local! {
         // SAFETY: gettid has no preconditions.
         unsafe { libc::gettid() }
     };
+    /// How many times the calling thread has run stub code of its own
+    /// (which leaves a stub thread's registers changed).
+    static INJECTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The calling thread's control page, once it needed one (None when
     /// all were taken).
     static SLOT: OnceCell<Option<Slot>> = const { OnceCell::new() };
@@ -76,6 +79,12 @@ fn seize(tid: libc::pid_t) -> Result<()> {
     Ok(())
 }
 
+/// How many times the calling thread has run stub code: registers read
+/// from a stub thread before that are stale.
+pub fn injects() -> u64 {
+    INJECTS.with(|n| n.get())
+}
+
 /// Registers of one stub thread.
 pub fn get_regs(tid: libc::pid_t) -> Result<Regs> {
     let mut regs = Regs::default();
@@ -93,6 +102,17 @@ pub fn set_regs(tid: libc::pid_t, regs: &Regs) -> Result<()> {
     let r = unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, regs as *const Regs) };
     if r != 0 {
         return Err(Error::last_os("PTRACE_SETREGS"));
+    }
+    Ok(())
+}
+
+/// Sets only rax of a stopped stub thread.
+fn poke_rax(tid: libc::pid_t, rax: u64) -> Result<()> {
+    const RAX: usize = 10 * 8;
+    // SAFETY: POKEUSER of a register slot of our stopped tracee.
+    let r = unsafe { libc::ptrace(libc::PTRACE_POKEUSER, tid, RAX, rax) };
+    if r != 0 {
+        return Err(Error::last_os("PTRACE_POKEUSER"));
     }
     Ok(())
 }
@@ -175,7 +195,17 @@ impl Subprocess {
     /// Loads application registers into `tid`, with the segment selectors
     /// the host requires (the application cannot choose them) and no
     /// syscall for the host to restart.
-    pub fn set_app_regs(&self, tid: libc::pid_t, regs: &mut Regs) -> Result<()> {
+    ///
+    /// `held` is what `tid` holds now, if known: then only what changed is
+    /// loaded (after most system calls, just the result in rax). The
+    /// syscall number it may keep in orig_rax is harmless: a syscall stop
+    /// under PTRACE_SYSEMU never runs or restarts the host syscall.
+    pub fn set_app_regs(
+        &self,
+        tid: libc::pid_t,
+        regs: &mut Regs,
+        held: Option<&Regs>,
+    ) -> Result<()> {
         let t = &self.template;
         regs.cs = t.cs;
         regs.ss = t.ss;
@@ -184,6 +214,19 @@ impl Subprocess {
         regs.fs = t.fs;
         regs.gs = t.gs;
         regs.orig_rax = u64::MAX;
+        if let Some(held) = held {
+            let same_but_rax = Regs {
+                rax: regs.rax,
+                orig_rax: regs.orig_rax,
+                ..*held
+            };
+            if same_but_rax == *regs {
+                if held.rax == regs.rax {
+                    return Ok(());
+                }
+                return poke_rax(tid, regs.rax);
+            }
+        }
         set_regs(tid, regs)
     }
 
@@ -231,6 +274,7 @@ impl Subprocess {
     /// its registers at the int3.
     fn run_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<Regs> {
         let tid = self.current()?;
+        INJECTS.with(|n| n.set(n.get() + 1));
         let mut regs = self.template;
         regs.rax = nr as u64;
         regs.orig_rax = u64::MAX;
