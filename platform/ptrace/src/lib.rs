@@ -179,7 +179,7 @@ impl PtraceContext {
     /// sentry. New mappings are made when the application first faults on
     /// them, then it goes on.
     fn run(&mut self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<Stop> {
-        if sp.must_flush() {
+        if sp.must_flush(regs.rip) {
             sp.flush()?;
         }
         loop {

@@ -329,16 +329,33 @@ impl Subprocess {
         Ok(())
     }
 
-    /// Whether queued mapping changes must be made before application code
-    /// runs again: those that take away or replace what the host maps now.
-    /// The others (new mappings where nothing is mapped) can wait until the
-    /// application touches them and faults (see [`Subprocess::has_pending`]).
-    pub fn must_flush(&self) -> bool {
+    /// Whether queued mapping changes should be made before application
+    /// code at `rip` runs again: those that take away or replace what the
+    /// host maps now must; new mappings the application is about to use
+    /// (its code, small ones like a heap chunk or TLS) are best made now
+    /// too. Others (an image reserved in one go, then mapped piece by
+    /// piece) wait until the application faults on them.
+    pub fn must_flush(&self, rip: u64) -> bool {
+        /// New mappings up to this size are made at once.
+        const SMALL: u64 = 64 << 10;
         let p = self.pending.lock();
-        p.ops.iter().any(|op| {
+        if p.ops.iter().any(|op| {
             let (start, end) = op.range();
             p.mapped.overlaps(start, end)
-        })
+        }) {
+            return true;
+        }
+        // Runs of adjacent new mappings (one mmap may take several).
+        let mut run: Option<(u64, u64)> = None;
+        for op in p.ops.iter().filter(|op| op.nr == libc::SYS_mmap as u64) {
+            let (start, end) = op.range();
+            run = match run {
+                Some((s, e)) if e == start => Some((s, end)),
+                Some((s, e)) if e - s <= SMALL || (s..e).contains(&rip) => return true,
+                _ => Some((start, end)),
+            };
+        }
+        run.is_some_and(|(s, e)| e - s <= SMALL || (s..e).contains(&rip))
     }
 
     /// Whether mapping changes are queued.
