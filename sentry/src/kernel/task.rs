@@ -800,13 +800,7 @@ impl Task {
         };
         let (vfork_tx, vfork_rx) = crossbeam_channel::bounded(1);
         if process == Some(true) {
-            // We wait for the child: it runs best where we do.
             proto.vfork_done = Some(vfork_tx);
-            proto.home = if std::env::var_os("X_NOHOME").is_some() {
-                None
-            } else {
-                self.ctx.home_cpu()
-            };
         }
         let mm = self.mm.clone();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
@@ -863,7 +857,10 @@ impl Task {
             set_tid,
             fp,
             vfork_done: None,
-            home: None,
+            // A child starts where its parent runs: a parent that waits for
+            // it (vfork, pthread_join) hands over without a wakeup across
+            // CPUs, and the platform moves tasks that find their CPU busy.
+            home: self.ctx.home_cpu(),
         }
     }
 
