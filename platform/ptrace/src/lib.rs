@@ -3,9 +3,12 @@
 //! application makes stops before the host executes it.
 //!
 //! One stub process exists per application address space; its memory is the
-//! sentry's memory file, mapped by system calls injected into the stub. The
-//! thread that creates an address space traces its stub and is the only one
-//! that may run it or change its mappings.
+//! sentry's memory file, mapped by system calls the sentry makes the stub
+//! run (batched through read-only control pages, see `ctrl`). Each task's
+//! host thread traces a stub thread of its own in the address space's stub
+//! and is the only one that runs it. Stubs come ready-made from a pool
+//! (`pool`), stub threads no task uses are parked for reuse, and tracers
+//! keep to one CPU with their stubs (`cpus`).
 
 mod cpus;
 mod ctrl;

@@ -17,7 +17,7 @@ pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 /// The fd number at which the memory file lives in every stub.
 pub const STUB_MEMFD: i32 = 100;
 /// The fd number of the control file (see ctrl.rs) in a stub, while it
-/// starts.
+/// starts: it maps the file and closes the fd.
 pub const STUB_CTRLFD: i32 = 101;
 
 std::arch::global_asm!(
@@ -50,6 +50,10 @@ std::arch::global_asm!(
     "mov r10d, 0x11",
     "mov r8d, 101",
     "xor r9d, r9d",
+    "syscall",
+    // close(STUB_CTRLFD): the mapping is all a stub needs.
+    "mov eax, 3",
+    "mov edi, 101",
     "syscall",
     // kill(getpid(), SIGSTOP): tell the tracer we are ready.
     "mov eax, 39",
@@ -365,6 +369,7 @@ pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
         libc::SYS_clone,
         libc::SYS_pause,
         libc::SYS_exit,
+        libc::SYS_close,
     ];
     let mut rules: std::collections::BTreeMap<_, _> =
         allowed.iter().map(|&nr| (nr, vec![])).collect();
