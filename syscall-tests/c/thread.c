@@ -564,6 +564,47 @@ TEST(fork_from_multithreaded_process)
         pthread_join(t[i], NULL);
 }
 
+/* After fork, memory is copy-on-write: two threads that write to the same
+ * pages at once both fault; the second must see the first one's copy, not
+ * a SIGSEGV. */
+enum { COW_PAGES = 256, COW_ROUNDS = 100 };
+static volatile char *cow_buf;
+static volatile int cow_go;
+static void *cow_writer(void *arg)
+{
+    long k = (long)arg;
+    while (!cow_go)
+        ;
+    for (int i = 0; i < COW_PAGES; i++)
+        cow_buf[(long)i * 4096 + k * 64]++;
+    return NULL;
+}
+
+TEST(cow_write_race_between_threads_after_fork)
+{
+    cow_buf = mmap(NULL, COW_PAGES * 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(cow_buf != MAP_FAILED);
+    for (int round = 0; round < COW_ROUNDS; round++) {
+        for (long i = 0; i < COW_PAGES * 4096L; i += 4096)
+            cow_buf[i] = 1;
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(cow_buf[0] == 1 ? 0 : 1);
+        ASSERT_OK(pid);
+        cow_go = 0;
+        pthread_t t[2];
+        for (long k = 0; k < 2; k++)
+            ASSERT_EQ(pthread_create(&t[k], NULL, cow_writer, (void *)k), 0);
+        cow_go = 1;
+        for (int k = 0; k < 2; k++)
+            pthread_join(t[k], NULL);
+        EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+    }
+    EXPECT_EQ(cow_buf[0], 2);
+    munmap((void *)cow_buf, COW_PAGES * 4096);
+}
+
 TEST(fork_in_thread_child_parent_is_process)
 {
     static volatile pid_t child_ppid, child_pid;

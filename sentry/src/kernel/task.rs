@@ -135,6 +135,9 @@ pub struct Task {
     pub exit: Option<ExitStatus>,
     /// A handler replaced all registers (execve, rt_sigreturn).
     pub regs_replaced: bool,
+    /// Faults retried in a row because another thread changed the address
+    /// space meanwhile (bounded, so a real fault is not retried forever).
+    stale_faults: u32,
     /// Tells a vfork parent that this child exec'd or exited.
     pub vfork_done: Option<crossbeam_channel::Sender<()>>,
 }
@@ -282,6 +285,7 @@ impl Task {
             comm: image.comm,
             exit: None,
             regs_replaced: false,
+            stale_faults: 0,
             vfork_done: None,
         };
         task.publish_info();
@@ -371,6 +375,7 @@ impl Task {
             if self.exit.is_some() || self.handle.killed.load(Ordering::SeqCst) {
                 break;
             }
+            let seen = self.mm.changes();
             let stop = match self
                 .ctx
                 .switch(self.mm.address_space().as_ref(), &mut self.regs)
@@ -383,8 +388,16 @@ impl Task {
                 }
             };
             match stop {
-                Stop::Syscall => crate::syscalls::handle(&mut self),
-                Stop::Fault(i) if self.mm.handle_fault(i.addr) => {}
+                Stop::Syscall => {
+                    self.stale_faults = 0;
+                    crate::syscalls::handle(&mut self);
+                }
+                Stop::Fault(i) if self.mm.handle_fault(i.addr) => self.stale_faults = 0,
+                // Another thread may have changed the mapping (a copy-on-
+                // write break, mprotect) between the fault and now.
+                Stop::Fault(_) if self.mm.changes() != seen && self.stale_faults < 64 => {
+                    self.stale_faults += 1;
+                }
                 Stop::Fault(i) | Stop::Signal(i) => {
                     log::debug!(
                         "task {}: signal {} (code {}, addr {:#x}) at rip {:#x}",
@@ -910,6 +923,7 @@ impl Task {
             comm: p.comm,
             exit: None,
             regs_replaced: false,
+            stale_faults: 0,
             vfork_done: p.vfork_done,
         };
         if new_process {

@@ -238,6 +238,8 @@ pub struct MemoryManager {
     /// Top of the area where mmap places mappings (below the stack).
     mmap_top: u64,
     inner: Mutex<Inner>,
+    /// Bumped by every change to the host's view of the address space.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 /// The largest stack an application gets (RLIMIT_STACK's default).
@@ -257,6 +259,7 @@ impl MemoryManager {
             lo,
             hi,
             mmap_top: hi - STACK_SIZE - (256 << 20),
+            changes: std::sync::atomic::AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 vmas: BTreeMap::new(),
                 brk_start: 0,
@@ -287,6 +290,19 @@ impl MemoryManager {
         })
     }
 
+    /// The platform's address space, for a change to it.
+    fn host(&self) -> &Arc<dyn AddressSpace> {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        &self.asp
+    }
+
+    /// How many changes the host's view has seen: a fault taken before a
+    /// change that another thread made meanwhile may be stale.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The platform's view of this address space.
     pub fn address_space(&self) -> &Arc<dyn AddressSpace> {
         &self.asp
@@ -306,7 +322,7 @@ impl MemoryManager {
             if !v.shared && !v.cow {
                 v.cow = true;
                 if v.perms.write {
-                    self.asp
+                    self.host()
                         .protect(v.start, v.len(), v.host_perms())
                         .map_err(platform_err)?;
                 }
@@ -384,7 +400,7 @@ impl MemoryManager {
             },
         ];
         for v in vmas {
-            self.asp
+            self.host()
                 .map(v.start, v.len(), v.memoff, v.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(v.start, v);
@@ -469,7 +485,7 @@ impl MemoryManager {
                 name: Some(name),
                 file: None,
             };
-            self.asp
+            self.host()
                 .map(addr, len, vma.memoff, vma.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(addr, vma);
@@ -545,7 +561,7 @@ impl MemoryManager {
         }
         Self::remove_range(&mut inner, addr, addr + len);
         for vma in pieces {
-            self.asp
+            self.host()
                 .map(vma.start, vma.len(), vma.memoff, vma.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(vma.start, vma);
@@ -608,7 +624,7 @@ impl MemoryManager {
             return Ok(());
         }
         Self::remove_range(&mut inner, addr, end);
-        self.asp.unmap(addr, end - addr).map_err(platform_err)
+        self.host().unmap(addr, end - addr).map_err(platform_err)
     }
 
     /// `mprotect(2)`.
@@ -626,7 +642,7 @@ impl MemoryManager {
         }
         for mut vma in inner.split_out(addr, end) {
             vma.perms = perms;
-            self.asp
+            self.host()
                 .protect(vma.start, vma.len(), vma.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(vma.start, vma);
@@ -677,7 +693,7 @@ impl MemoryManager {
             );
         } else if new_end < old_end {
             Self::remove_range(&mut inner, new_end, old_end);
-            if self.asp.unmap(new_end, old_end - new_end).is_err() {
+            if self.host().unmap(new_end, old_end - new_end).is_err() {
                 return cur;
             }
         }
@@ -709,7 +725,7 @@ impl MemoryManager {
         if fixed.is_none() && new_len <= old_len {
             if new_len < old_len {
                 Self::remove_range(&mut inner, old + new_len, old_end);
-                self.asp
+                self.host()
                     .unmap(old + new_len, old_len - new_len)
                     .map_err(platform_err)?;
             }
@@ -764,12 +780,12 @@ impl MemoryManager {
             let mut nv = vma.slice(vma.start, vma.start + take);
             nv.start = dest + off;
             nv.end = dest + off + take;
-            self.asp
+            self.host()
                 .map(nv.start, take, nv.memoff, nv.host_perms())
                 .map_err(platform_err)?;
             inner.vmas.insert(nv.start, nv);
         }
-        self.asp.unmap(old, old_len).map_err(platform_err)?;
+        self.host().unmap(old, old_len).map_err(platform_err)?;
         if new_len > old_len {
             self.extend(&mut inner, &template, dest + old_len, dest + new_len)?;
         }
@@ -788,7 +804,7 @@ impl MemoryManager {
         if let Some(f) = &file {
             self.fill(range.off, len, f.source.as_ref(), f.offset)?;
         }
-        self.asp
+        self.host()
             .map(start, len, range.off, like.perms)
             .map_err(platform_err)?;
         inner.vmas.insert(
@@ -819,12 +835,12 @@ impl MemoryManager {
             vma.memoff = range.off;
             vma.range = range;
             vma.cow = false;
-            self.asp
+            self.host()
                 .map(vma.start, vma.len(), vma.memoff, vma.host_perms())
                 .map_err(platform_err)
         } else {
             vma.cow = false;
-            self.asp
+            self.host()
                 .protect(vma.start, vma.len(), vma.host_perms())
                 .map_err(platform_err)
         }
