@@ -4,6 +4,7 @@
 #include "proc_util.h"
 
 #include <sched.h>
+#include <stdint.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -521,6 +522,100 @@ TEST(clone_invalid_flag_combinations)
     EXPECT_EQ(errno, EINVAL);
     if (r > 0)
         waitpid(r, NULL, __WALL);
+}
+
+/* struct clone_args of <linux/sched.h>, version 2 (88 bytes). */
+struct sct_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+        set_tid, set_tid_size, cgroup;
+};
+
+static long sct_clone3(struct sct_clone_args *a, size_t size)
+{
+    return syscall(SYS_clone3, a, size);
+}
+
+TEST(clone3_fork_like)
+{
+    struct sct_clone_args a = {.exit_signal = SIGCHLD};
+    clone_flag = 1;
+    long pid = sct_clone3(&a, sizeof(a));
+    if (pid == 0) {
+        clone_flag = 2;
+        _exit(getppid() > 0 ? 9 : 1);
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 9);
+    EXPECT_EQ(clone_flag, 1);
+}
+
+TEST(clone3_parent_settid_and_child_settid)
+{
+    static pid_t ptid, ctid;
+    ptid = ctid = 0;
+    struct sct_clone_args a = {
+        .flags = CLONE_PARENT_SETTID | CLONE_CHILD_SETTID,
+        .parent_tid = (uint64_t)&ptid,
+        .child_tid = (uint64_t)&ctid,
+        .exit_signal = SIGCHLD,
+    };
+    long pid = sct_clone3(&a, sizeof(a));
+    if (pid == 0)
+        _exit(ctid == getpid() ? 0 : 1);
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(ptid, pid);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+static void sct_usr1(int sig)
+{
+    (void)sig;
+}
+
+TEST(clone3_clear_sighand_resets_handlers_keeps_ignored)
+{
+    struct sigaction sa = {.sa_handler = sct_usr1};
+    ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+    ASSERT_NE(signal(SIGUSR2, SIG_IGN), SIG_ERR);
+    struct sct_clone_args a = {.flags = 0x100000000ULL /* CLONE_CLEAR_SIGHAND */,
+                               .exit_signal = SIGCHLD};
+    long pid = sct_clone3(&a, sizeof(a));
+    if (pid == 0) {
+        struct sigaction o1, o2;
+        sigaction(SIGUSR1, NULL, &o1);
+        sigaction(SIGUSR2, NULL, &o2);
+        _exit((o1.sa_handler == SIG_DFL ? 0 : 1) | (o2.sa_handler == SIG_IGN ? 0 : 2));
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGUSR2, SIG_DFL);
+}
+
+TEST(clone3_argument_errors)
+{
+    struct sct_clone_args a = {.exit_signal = SIGCHLD};
+    /* Smaller than the first version of the structure. */
+    EXPECT_ERRNO(sct_clone3(&a, 63), EINVAL);
+    /* Larger than a page. */
+    EXPECT_ERRNO(sct_clone3(&a, 8192), E2BIG);
+    /* An unknown trailing field that is not zero. */
+    struct {
+        struct sct_clone_args a;
+        uint64_t future;
+    } big = {.a = {.exit_signal = SIGCHLD}, .future = 1};
+    EXPECT_ERRNO(sct_clone3(&big.a, sizeof(big)), E2BIG);
+    /* The exit signal goes in its own field, not in the flags. */
+    struct sct_clone_args b = {.flags = SIGCHLD};
+    EXPECT_ERRNO(sct_clone3(&b, sizeof(b)), EINVAL);
+    /* A stack needs a size. */
+    struct sct_clone_args c = {.stack = (uint64_t)clone_stack, .exit_signal = SIGCHLD};
+    EXPECT_ERRNO(sct_clone3(&c, sizeof(c)), EINVAL);
+    /* CLONE_CLEAR_SIGHAND and CLONE_SIGHAND together. */
+    struct sct_clone_args d = {.flags = 0x100000000ULL | CLONE_SIGHAND | CLONE_VM,
+                               .exit_signal = SIGCHLD};
+    EXPECT_ERRNO(sct_clone3(&d, sizeof(d)), EINVAL);
+    EXPECT_ERRNO(sct_clone3(NULL, sizeof(a)), EFAULT);
 }
 
 TEST(posix_spawn_runs_program)

@@ -686,7 +686,13 @@ impl Task {
 
     /// Creates a child process (fork): a copy of this task's memory, files
     /// and settings, running on its own host thread from `child_regs`.
-    pub fn fork(&mut self, child_regs: Regs, clear_tid: u64, set_tid: u64) -> Result<i32, Errno> {
+    pub fn fork(
+        &mut self,
+        child_regs: Regs,
+        clear_tid: u64,
+        set_tid: u64,
+        clear_handlers: bool,
+    ) -> Result<i32, Errno> {
         let snap = self.mm.snapshot()?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
         let pid = self
@@ -695,7 +701,7 @@ impl Task {
             .add(self.pid, self.group().pgid.load(Ordering::Relaxed));
         let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
-        let actions = *self.group().actions.lock();
+        let actions = self.child_actions(clear_handlers);
         let cmdline = self.group().info.lock().cmdline.clone();
         let inherit = (
             self.group().nice.load(Ordering::Relaxed),
@@ -773,6 +779,7 @@ impl Task {
         share_files: bool,
         ids: (u64, u64, u64),
         process: Option<bool>,
+        clear_handlers: bool,
     ) -> Result<i32, Errno> {
         let (clear_tid, set_tid, parent_tid) = ids;
         let token = self
@@ -802,7 +809,7 @@ impl Task {
             Some(_) => {
                 let g = ThreadGroup::new(
                     tid,
-                    *self.group().actions.lock(),
+                    self.child_actions(clear_handlers),
                     self.group().pgid.load(Ordering::Relaxed),
                     self.group().sid.load(Ordering::Relaxed),
                 );
@@ -843,6 +850,21 @@ impl Task {
             let _ = vfork_rx.recv();
         }
         Ok(tid)
+    }
+
+    /// The signal actions a new process starts with: ours, or with every
+    /// handler reset to the default (CLONE_CLEAR_SIGHAND; ignored signals
+    /// stay ignored).
+    fn child_actions(&self, clear_handlers: bool) -> [SigAction; signal::NSIG] {
+        let mut actions = *self.group().actions.lock();
+        if clear_handlers {
+            for a in actions.iter_mut() {
+                if a.handler != libc::SIG_IGN as u64 {
+                    *a = SigAction::default();
+                }
+            }
+        }
+        actions
     }
 
     fn proto(

@@ -96,7 +96,7 @@ table! {
     56 => process::clone, Partial("threads always share the working directory");
     57 => process::fork, Full;
     58 => process::vfork, Full;
-    59 => process::execve, Partial("single-threaded processes only");
+    59 => process::execve, Full;
     60 => process::exit, Full;
     61 => process::wait4, Partial("no stopped or continued children; rusage is zero");
     63 => info::uname, Full;
@@ -217,7 +217,7 @@ table! {
     270 => poll::pselect6, Partial("readiness is re-checked every few milliseconds");
     271 => poll::ppoll, Partial("readiness is re-checked every few milliseconds");
     234 => signal::tgkill, Full;
-    247 => process::waitid, Partial("exited children only");
+    247 => process::waitid, Partial("no P_PIDFD");
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
     280 => fs::utimensat, Full;
@@ -239,9 +239,10 @@ table! {
     309 => process::getcpu, Full;
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
     318 => info::getrandom, Full;
-    322 => process::execveat, Partial("single-threaded processes only");
+    322 => process::execveat, Partial("AT_SYMLINK_NOFOLLOW is not checked");
     332 => fs::statx, Full;
     436 => fs::close_range, Full;
+    435 => process::clone3, Partial("no CLONE_PIDFD, set_tid or CLONE_INTO_CGROUP");
     439 => fs::faccessat2, Full;
     441 => epoll::epoll_pwait2, Partial("readiness is re-checked every few milliseconds");
 }

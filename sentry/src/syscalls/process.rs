@@ -243,10 +243,16 @@ const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
 const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+/// clone3 only: the child starts with default signal handlers.
+const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 
 /// fork, vfork and clone: a thread (CLONE_THREAD), a process sharing the
 /// address space (CLONE_VM: vfork, posix_spawn), or a copy-on-write copy.
 fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+    let clear_handlers = flags & CLONE_CLEAR_SIGHAND != 0;
+    if clear_handlers && flags & CLONE_SIGHAND != 0 {
+        return Err(Errno::EINVAL);
+    }
     // The combinations Linux refuses.
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0
         || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0
@@ -292,12 +298,18 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
     };
     let files = flags & CLONE_FILES != 0;
     let pid = if flags & CLONE_THREAD != 0 {
-        t.spawn_thread(regs, files, (clear, set, parent_tid), None)?
+        t.spawn_thread(regs, files, (clear, set, parent_tid), None, false)?
     } else if flags & CLONE_VM != 0 {
         let vfork = flags & CLONE_VFORK != 0;
-        t.spawn_thread(regs, files, (clear, set, parent_tid), Some(vfork))?
+        t.spawn_thread(
+            regs,
+            files,
+            (clear, set, parent_tid),
+            Some(vfork),
+            clear_handlers,
+        )?
     } else {
-        let pid = t.fork(regs, clear, set)?;
+        let pid = t.fork(regs, clear, set, clear_handlers)?;
         if parent_tid != 0 {
             t.mm.write_obj(parent_tid, &pid)?;
         }
@@ -307,8 +319,57 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
 }
 
 pub fn clone(t: &mut Task, a: [u64; 6]) -> SysResult {
-    // amd64 order: flags, stack, parent_tid, child_tid, tls.
-    do_clone(t, a[0], a[1], a[2], a[3], a[4])
+    // amd64 order: flags, stack, parent_tid, child_tid, tls. The flags are
+    // an int to the legacy call: clone3-only bits are never set by it.
+    do_clone(t, a[0] & 0xffff_ffff, a[1], a[2], a[3], a[4])
+}
+
+/// `clone3(args, size)`: `struct clone_args` is eleven 64-bit fields.
+pub fn clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const KNOWN: usize = 11 * 8;
+    const VER0: usize = 8 * 8;
+    let (addr, size) = (a[0], a[1] as usize);
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut buf = vec![0u8; size.max(KNOWN)];
+    t.mm.copy_in(addr, &mut buf[..size])?;
+    // A newer caller's extra fields must be zero: we know none of them.
+    if buf[KNOWN..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let f = |i: usize| u64::from_ne_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap());
+    let (flags, child_tid, parent_tid, exit_signal) = (f(0), f(2), f(3), f(4));
+    let (stack, stack_size, tls, set_tid, set_tid_size) = (f(5), f(6), f(7), f(8), f(9));
+    const CSIGNAL: u64 = 0xff;
+    const CLONE_PIDFD: u64 = 0x1000;
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let high = CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
+    if flags & CSIGNAL != 0 || exit_signal > 64 || flags >> 32 & !(high >> 32) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 && exit_signal != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if (set_tid == 0) != (set_tid_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if set_tid != 0 {
+        // Choosing pids is not supported.
+        return Err(Errno::EPERM);
+    }
+    // pidfd and cgroup are read only with their flags.
+    if flags & (CLONE_PIDFD | CLONE_INTO_CGROUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let top = stack.checked_add(stack_size).ok_or(Errno::EINVAL)?;
+    do_clone(t, flags | exit_signal, top, parent_tid, child_tid, tls)
 }
 
 pub fn fork(t: &mut Task, _a: [u64; 6]) -> SysResult {
