@@ -408,3 +408,39 @@ TEST(madvise_hints_and_errors)
     EXPECT_OK(munmap(p, ps));
     EXPECT_ERRNO(madvise(p, ps, MADV_NORMAL), ENOMEM);
 }
+
+TEST(mlock_family_on_mapped_and_unmapped_memory)
+{
+    size_t ps = page();
+    char *p = map_anon(2 * ps);
+    ASSERT_NE(p, MAP_FAILED);
+    /* Unaligned starts are rounded down, lengths up. */
+    EXPECT_OK(mlock(p + 10, ps));
+    EXPECT_OK(munlock(p + 10, ps));
+    EXPECT_OK(mlock(p, 0));
+    EXPECT_OK(syscall(SYS_mlock2, p, ps, 0));
+    EXPECT_ERRNO(syscall(SYS_mlock2, p, ps, 0x100), EINVAL);
+    EXPECT_OK(mlockall(MCL_CURRENT));
+    EXPECT_OK(munlockall());
+    EXPECT_ERRNO(mlockall(0), EINVAL);
+    EXPECT_ERRNO(mlockall(MCL_ONFAULT), EINVAL);
+    EXPECT_OK(munmap(p + ps, ps));
+    EXPECT_ERRNO(mlock(p, 2 * ps), ENOMEM);
+    EXPECT_OK(munmap(p, ps));
+}
+
+TEST(mincore_reports_touched_pages_and_errors)
+{
+    size_t ps = page();
+    char *p = map_anon(3 * ps);
+    ASSERT_NE(p, MAP_FAILED);
+    memset(p, 1, 3 * ps);
+    unsigned char v[3] = {0, 0, 0};
+    EXPECT_OK(mincore(p, 3 * ps, v));
+    EXPECT_EQ(v[0] & 1, 1);
+    EXPECT_EQ(v[2] & 1, 1);
+    EXPECT_ERRNO(mincore(p + 1, ps, v), EINVAL);
+    EXPECT_ERRNO(mincore(p, ps, NULL), EFAULT);
+    EXPECT_OK(munmap(p, 3 * ps));
+    EXPECT_ERRNO(mincore(p, ps, v), ENOMEM);
+}

@@ -142,3 +142,73 @@ pub fn msync(_t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// The page range `[addr, addr + len)` covers, for the mlock family (which
+/// rounds rather than refusing unaligned addresses); ENOMEM unless it is
+/// all mapped.
+fn locked_range(t: &Task, addr: u64, len: u64) -> Result<Option<(u64, u64)>, Errno> {
+    let start = crate::mm::page_down(addr);
+    let end = addr
+        .checked_add(len)
+        .map(crate::mm::page_up)
+        .ok_or(Errno::EINVAL)?;
+    if end == start {
+        return Ok(None);
+    }
+    t.mm.check_mapped(start, end - start)?;
+    Ok(Some((start, end)))
+}
+
+/// `mlock(2)`: sandbox memory is never paged out by the sentry, so a
+/// mapped range is as good as locked.
+pub fn mlock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    locked_range(t, a[0], a[1]).map(|_| 0)
+}
+
+/// `mlock2(2)`: as mlock; MLOCK_ONFAULT is the only flag.
+pub fn mlock2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const MLOCK_ONFAULT: u64 = 1;
+    if a[2] & !MLOCK_ONFAULT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    locked_range(t, a[0], a[1]).map(|_| 0)
+}
+
+/// `munlock(2)`.
+pub fn munlock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    locked_range(t, a[0], a[1]).map(|_| 0)
+}
+
+/// `mlockall(2)`: MCL_CURRENT and/or MCL_FUTURE, with MCL_ONFAULT.
+pub fn mlockall(_t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (current, future, onfault) = (1, 2, 4);
+    let flags = a[0];
+    if flags == 0 || flags & !(current | future | onfault) != 0 || flags == onfault {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// `munlockall(2)`.
+pub fn munlockall(_t: &mut Task, _a: [u64; 6]) -> SysResult {
+    Ok(0)
+}
+
+/// `mincore(2)`: every mapped page is resident (the sentry does not swap).
+pub fn mincore(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (addr, len, vec) = (a[0], a[1], a[2]);
+    if !addr.is_multiple_of(PAGE) {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr
+        .checked_add(len)
+        .map(crate::mm::page_up)
+        .ok_or(Errno::ENOMEM)?;
+    if end == addr {
+        return Ok(0);
+    }
+    t.mm.check_mapped(addr, end - addr)?;
+    let pages = ((end - addr) / PAGE) as usize;
+    t.mm.copy_out(vec, &vec![1u8; pages])?;
+    Ok(0)
+}

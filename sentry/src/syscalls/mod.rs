@@ -73,11 +73,12 @@ table! {
     24 => process::sched_yield, Full;
     25 => mm::mremap, Partial("no MREMAP_DONTUNMAP");
     26 => mm::msync, Partial("no write-back of shared file mappings");
+    27 => mm::mincore, Full;
     28 => mm::madvise, Partial("advice other than MADV_DONTNEED is accepted and ignored");
     32 => fs::dup, Full;
     33 => fs::dup2, Full;
     34 => signal::pause, Full;
-    35 => time::nanosleep, Partial("not interruptible by signals");
+    35 => time::nanosleep, Full;
     36 => time::getitimer, Partial("CPU-time timers sample the clock every few milliseconds");
     37 => time::alarm, Full;
     38 => time::setitimer, Partial("CPU-time timers sample the clock every few milliseconds; ITIMER_PROF counts application time only");
@@ -98,7 +99,7 @@ table! {
     58 => process::vfork, Full;
     59 => process::execve, Full;
     60 => process::exit, Full;
-    61 => process::wait4, Partial("no stopped or continued children; rusage is zero");
+    61 => process::wait4, Partial("rusage has CPU times only");
     63 => info::uname, Full;
     72 => fs::fcntl, Partial("F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC");
     74 => fs::fsync, Full;
@@ -168,9 +169,14 @@ table! {
     146 => process::sched_get_priority_max, Full;
     147 => process::sched_get_priority_min, Full;
     148 => process::sched_rr_get_interval, Full;
+    149 => mm::mlock, Partial("nothing is swapped, so mapped memory counts as locked");
+    150 => mm::munlock, Full;
+    151 => mm::mlockall, Partial("nothing is swapped, so mapped memory counts as locked");
+    152 => mm::munlockall, Full;
     157 => process::prctl, Partial("name, dumpable, no_new_privs, pdeathsig, child subreaper, keepcaps, capbset and ambient queries");
     158 => process::arch_prctl, Full;
     160 => info::setrlimit, Partial("limits are recorded, not all enforced");
+    162 => fs::sync, Partial("host files are left to the host's write-back");
     186 => info::gettid, Full;
     201 => time::time, Full;
     202 => futex::futex, Partial("private futexes; no PI operations");
@@ -240,6 +246,7 @@ table! {
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
     318 => info::getrandom, Full;
     322 => process::execveat, Partial("AT_SYMLINK_NOFOLLOW is not checked");
+    325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
     332 => fs::statx, Full;
     436 => fs::close_range, Full;
     435 => process::clone3, Partial("no CLONE_PIDFD, set_tid or CLONE_INTO_CGROUP");
