@@ -3,6 +3,8 @@
  * Every case reaps the children it creates. */
 #include "proc_util.h"
 
+#include <poll.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <spawn.h>
@@ -616,6 +618,88 @@ TEST(clone3_argument_errors)
                                .exit_signal = SIGCHLD};
     EXPECT_ERRNO(sct_clone3(&d, sizeof(d)), EINVAL);
     EXPECT_ERRNO(sct_clone3(NULL, sizeof(a)), EFAULT);
+}
+
+TEST(pidfd_poll_waitid_and_signal)
+{
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        read(p[0], &c, 1);
+        _exit(4);
+    }
+    ASSERT_GT(pid, 0);
+    int fd = syscall(SYS_pidfd_open, pid, 0);
+    ASSERT_OK(fd);
+    EXPECT_EQ(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    EXPECT_EQ(poll(&pfd, 1, 0), 0);
+    EXPECT_OK(write(p[1], "x", 1));
+    EXPECT_EQ(poll(&pfd, 1, 5000), 1);
+    EXPECT_EQ(pfd.revents & POLLIN, POLLIN);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    EXPECT_OK(waitid(3 /* P_PIDFD */, fd, &si, WEXITED));
+    EXPECT_EQ(si.si_pid, pid);
+    EXPECT_EQ(si.si_code, CLD_EXITED);
+    EXPECT_EQ(si.si_status, 4);
+    /* Reaped: signals find nobody. */
+    EXPECT_ERRNO(syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0), ESRCH);
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+
+    pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    fd = syscall(SYS_pidfd_open, pid, 0);
+    ASSERT_OK(fd);
+    EXPECT_OK(syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0));
+    int st = pu_wait(pid);
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    close(fd);
+}
+
+TEST(pidfd_errors)
+{
+    EXPECT_ERRNO(syscall(SYS_pidfd_open, getpid(), 0x1234), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_pidfd_open, 0, 0), EINVAL);
+    EXPECT_ERRNO(syscall(SYS_pidfd_open, 99999, 0), ESRCH);
+    int fd = syscall(SYS_pidfd_open, getpid(), 0);
+    ASSERT_OK(fd);
+    EXPECT_ERRNO(syscall(SYS_pidfd_send_signal, fd, SIGUSR1, NULL, 0x100), EINVAL);
+    EXPECT_OK(syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0));
+    char buf[8];
+    EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EINVAL);
+    close(fd);
+    EXPECT_ERRNO(syscall(SYS_pidfd_send_signal, 0 /* stdin */, 0, NULL, 0), EBADF);
+    siginfo_t si;
+    EXPECT_ERRNO(waitid(3 /* P_PIDFD */, 0, &si, WEXITED), EBADF);
+}
+
+TEST(clone3_pidfd)
+{
+    int pidfd = -1;
+    struct sct_clone_args a = {
+        .flags = CLONE_PIDFD,
+        .pidfd = (uint64_t)&pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    long pid = sct_clone3(&a, sizeof(a));
+    if (pid == 0)
+        _exit(12);
+    ASSERT_GT(pid, 0);
+    ASSERT_GE(pidfd, 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    EXPECT_OK(waitid(3 /* P_PIDFD */, pidfd, &si, WEXITED));
+    EXPECT_EQ(si.si_pid, (pid_t)pid);
+    EXPECT_EQ(si.si_status, 12);
+    close(pidfd);
 }
 
 TEST(posix_spawn_runs_program)

@@ -6,6 +6,7 @@ pub mod eventfd;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
+pub mod pidfd;
 pub mod pipe;
 pub mod proc;
 pub mod signalfd;

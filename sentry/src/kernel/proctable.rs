@@ -202,6 +202,16 @@ impl ProcTable {
             .collect()
     }
 
+    /// Whether process `pid` has ended (a zombie, or reaped).
+    pub fn ended(&self, pid: i32) -> bool {
+        self.inner
+            .0
+            .lock()
+            .procs
+            .get(&pid)
+            .is_none_or(|e| e.status.is_some())
+    }
+
     /// Whether `pid` exists, alive or as a zombie.
     pub fn exists(&self, pid: i32) -> bool {
         self.inner.0.lock().procs.contains_key(&pid)

@@ -223,7 +223,7 @@ table! {
     270 => poll::pselect6, Partial("readiness is re-checked every few milliseconds");
     271 => poll::ppoll, Partial("readiness is re-checked every few milliseconds");
     234 => signal::tgkill, Full;
-    247 => process::waitid, Partial("no P_PIDFD");
+    247 => process::waitid, Full;
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
     280 => fs::utimensat, Full;
@@ -249,7 +249,9 @@ table! {
     325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
     332 => fs::statx, Full;
     436 => fs::close_range, Full;
-    435 => process::clone3, Partial("no CLONE_PIDFD, set_tid or CLONE_INTO_CGROUP");
+    424 => signal::pidfd_send_signal, Partial("no PIDFD_SIGNAL_* scope flags");
+    434 => signal::pidfd_open, Partial("no PIDFD_THREAD");
+    435 => process::clone3, Partial("no set_tid or CLONE_INTO_CGROUP");
     439 => fs::faccessat2, Full;
     441 => epoll::epoll_pwait2, Partial("readiness is re-checked every few milliseconds");
 }

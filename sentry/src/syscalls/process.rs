@@ -243,12 +243,50 @@ const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
 const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+/// A pidfd of the child goes to the caller.
+const CLONE_PIDFD: u64 = libc::CLONE_PIDFD as u64;
 /// clone3 only: the child starts with default signal handlers.
 const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 
 /// fork, vfork and clone: a thread (CLONE_THREAD), a process sharing the
 /// address space (CLONE_VM: vfork, posix_spawn), or a copy-on-write copy.
-fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> SysResult {
+/// What a clone makes, as its arguments say. `pidfd` is where a pidfd of
+/// the child goes with CLONE_PIDFD.
+struct CloneArgs {
+    flags: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+    pidfd: u64,
+}
+
+impl CloneArgs {
+    /// fork and vfork: flags only.
+    fn plain(flags: u64) -> CloneArgs {
+        CloneArgs {
+            flags,
+            stack: 0,
+            ptid: 0,
+            ctid: 0,
+            tls: 0,
+            pidfd: 0,
+        }
+    }
+}
+
+fn do_clone(t: &mut Task, args: CloneArgs) -> SysResult {
+    let CloneArgs {
+        flags,
+        stack,
+        ptid,
+        ctid,
+        tls,
+        pidfd,
+    } = args;
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_THREAD != 0 {
+        return Err(Errno::EINVAL);
+    }
     let clear_handlers = flags & CLONE_CLEAR_SIGHAND != 0;
     if clear_handlers && flags & CLONE_SIGHAND != 0 {
         return Err(Errno::EINVAL);
@@ -315,13 +353,32 @@ fn do_clone(t: &mut Task, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64
         }
         pid
     };
+    if flags & CLONE_PIDFD != 0 {
+        let fd = super::signal::open_pidfd(t, pid, false)?;
+        t.mm.write_obj(pidfd, &fd)?;
+    }
     Ok(pid as u64)
 }
 
 pub fn clone(t: &mut Task, a: [u64; 6]) -> SysResult {
     // amd64 order: flags, stack, parent_tid, child_tid, tls. The flags are
-    // an int to the legacy call: clone3-only bits are never set by it.
-    do_clone(t, a[0] & 0xffff_ffff, a[1], a[2], a[3], a[4])
+    // an int to the legacy call: clone3-only bits are never set by it. A
+    // pidfd goes where the parent's tid would.
+    let flags = a[0] & 0xffff_ffff;
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_clone(
+        t,
+        CloneArgs {
+            flags,
+            stack: a[1],
+            ptid: a[2],
+            ctid: a[3],
+            tls: a[4],
+            pidfd: a[2],
+        },
+    )
 }
 
 /// `clone3(args, size)`: `struct clone_args` is eleven 64-bit fields.
@@ -342,10 +399,9 @@ pub fn clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::E2BIG);
     }
     let f = |i: usize| u64::from_ne_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap());
-    let (flags, child_tid, parent_tid, exit_signal) = (f(0), f(2), f(3), f(4));
+    let (flags, pidfd, child_tid, parent_tid, exit_signal) = (f(0), f(1), f(2), f(3), f(4));
     let (stack, stack_size, tls, set_tid, set_tid_size) = (f(5), f(6), f(7), f(8), f(9));
     const CSIGNAL: u64 = 0xff;
-    const CLONE_PIDFD: u64 = 0x1000;
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
     let high = CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
     if flags & CSIGNAL != 0 || exit_signal > 64 || flags >> 32 & !(high >> 32) != 0 {
@@ -364,20 +420,33 @@ pub fn clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
         // Choosing pids is not supported.
         return Err(Errno::EPERM);
     }
-    // pidfd and cgroup are read only with their flags.
-    if flags & (CLONE_PIDFD | CLONE_INTO_CGROUP) != 0 {
+    // cgroup is read only with its flag.
+    if flags & CLONE_INTO_CGROUP != 0 {
         return Err(Errno::EINVAL);
     }
     let top = stack.checked_add(stack_size).ok_or(Errno::EINVAL)?;
-    do_clone(t, flags | exit_signal, top, parent_tid, child_tid, tls)
+    do_clone(
+        t,
+        CloneArgs {
+            flags: flags | exit_signal,
+            stack: top,
+            ptid: parent_tid,
+            ctid: child_tid,
+            tls,
+            pidfd,
+        },
+    )
 }
 
 pub fn fork(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    do_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0)
+    do_clone(t, CloneArgs::plain(libc::SIGCHLD as u64))
 }
 
 pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    do_clone(t, CLONE_VM | CLONE_VFORK | libc::SIGCHLD as u64, 0, 0, 0, 0)
+    do_clone(
+        t,
+        CloneArgs::plain(CLONE_VM | CLONE_VFORK | libc::SIGCHLD as u64),
+    )
 }
 
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -441,8 +510,10 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     if options & !known != 0 || options & (libc::WEXITED | libc::WSTOPPED | libc::WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
     }
+    const P_PIDFD: u32 = 3;
     let which = match idtype {
         libc::P_ALL => WaitFor::Any,
+        P_PIDFD => WaitFor::Pid(super::signal::pidfd_pid(t, id)?),
         libc::P_PID if id > 0 => WaitFor::Pid(id),
         libc::P_PGID if id > 0 => WaitFor::Pgid(id),
         libc::P_PGID if id == 0 => {

@@ -271,6 +271,71 @@ pub fn rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     send_thread(t, Some(a[0] as i32), a[1] as i32, info)
 }
 
+/// The process a pidfd names (EBADF for any other file).
+pub fn pidfd_pid(t: &Task, fd: i32) -> Result<i32, Errno> {
+    let f = t.fds.get(fd)?;
+    let any: &dyn std::any::Any = f.ops.as_ref().as_any();
+    any.downcast_ref::<crate::fs::pidfd::PidFd>()
+        .map(|p| p.pid)
+        .ok_or(Errno::EBADF)
+}
+
+/// Opens a pidfd for process `pid` in the caller's fd table.
+pub fn open_pidfd(t: &mut Task, pid: i32, nonblock: bool) -> Result<i32, Errno> {
+    let ops = crate::fs::pidfd::PidFd::new(t.kernel.clone(), pid);
+    let flags = libc::O_RDWR | if nonblock { libc::O_NONBLOCK } else { 0 };
+    let f = crate::vfs::File::new(Box::new(ops), None, flags);
+    t.fds.insert(f, true)
+}
+
+/// `pidfd_open(pid, flags)`.
+pub fn pidfd_open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, flags) = (a[0] as i32, a[1] as i32);
+    if flags & !libc::O_NONBLOCK != 0 || pid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !t.kernel.procs.exists(pid) {
+        // A thread that is not a process leader, or nothing at all.
+        return Err(if t.kernel.tasks.lock().contains_key(&pid) {
+            Errno::EINVAL
+        } else {
+            Errno::ESRCH
+        });
+    }
+    open_pidfd(t, pid, flags != 0).map(|fd| fd as u64)
+}
+
+/// `pidfd_send_signal(pidfd, sig, info, flags)`.
+pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (fd, sig, infop, flags) = (a[0] as i32, a[1] as i32, a[2], a[3]);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pid = pidfd_pid(t, fd)?;
+    if sig != 0 {
+        check_sig(sig)?;
+    }
+    let info = if infop != 0 {
+        let mut raw = [0u8; 128];
+        t.mm.copy_in(infop, &mut raw)?;
+        let info = SigInfo::from_bytes(raw);
+        if info.signo() != sig {
+            return Err(Errno::EINVAL);
+        }
+        // Only the kernel may claim SI_USER or kernel codes for another process.
+        if pid != t.pid && (info.code() >= 0 || info.code() == libc::SI_TKILL) {
+            return Err(Errno::EPERM);
+        }
+        info
+    } else {
+        SigInfo::user(sig, libc::SI_USER, t.pid, t.creds.uid)
+    };
+    if t.kernel.procs.ended(pid) {
+        return Err(Errno::ESRCH);
+    }
+    send_process(t, pid, info).map(|_| 0)
+}
+
 /// Blocks the task until a signal or exit interrupts it (`Err`), or until
 /// `deadline` (`Ok(true)`).
 fn block_until_signal(_t: &Task, deadline: Option<Instant>) -> Result<bool, Errno> {
