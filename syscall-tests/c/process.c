@@ -702,6 +702,43 @@ TEST(clone3_pidfd)
     close(pidfd);
 }
 
+static int clone_exit_child(void *arg)
+{
+    (void)arg;
+    return 7;
+}
+
+TEST(clone_exit_signal_and_wclone)
+{
+    /* A child with exit signal SIGUSR2 is a "clone" child: plain waits do
+     * not see it, __WCLONE and __WALL do, and the parent gets SIGUSR2. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGCHLD);
+    ASSERT_OK(sigprocmask(SIG_BLOCK, &set, &old));
+    pid_t pid = clone(clone_exit_child, clone_stack + sizeof(clone_stack), SIGUSR2, NULL);
+    ASSERT_GT(pid, 0);
+    int st = 0;
+    EXPECT_ERRNO(waitpid(pid, &st, 0), ECHILD);
+    EXPECT_EQ(waitpid(pid, &st, __WCLONE), pid);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+    sigset_t pending;
+    sigpending(&pending);
+    EXPECT_EQ(sigismember(&pending, SIGUSR2), 1);
+    EXPECT_EQ(sigismember(&pending, SIGCHLD), 0);
+    /* Exit signal 0: nothing is sent; __WALL finds it. */
+    pid = clone(clone_exit_child, clone_stack + sizeof(clone_stack), 0, NULL);
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(waitpid(pid, &st, __WALL), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 7);
+    siginfo_t si;
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, &si, &zero) > 0)
+        ;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 TEST(posix_spawn_runs_program)
 {
     ASSERT_OK(pu_write_elf(sct_path("exit17"), PU_ELF_EXIT, 17));

@@ -18,6 +18,9 @@ struct Entry {
     times: CpuTimes,
     /// PR_SET_CHILD_SUBREAPER: orphaned descendants come here, not to init.
     subreaper: bool,
+    /// What the parent gets when it ends: SIGCHLD, another signal (a
+    /// "clone" child, waited for with __WCLONE) or 0.
+    exit_signal: i32,
 }
 
 /// Every process of the sandbox, live or zombie.
@@ -65,6 +68,9 @@ pub struct WaitOptions {
     pub nohang: bool,
     /// Reap or clear what is reported (not WNOWAIT).
     pub consume: bool,
+    /// Which children: None for all (__WALL), Some(false) for those that
+    /// signal SIGCHLD (the default), Some(true) for the others (__WCLONE).
+    pub clones: Option<bool>,
 }
 
 impl Default for ProcTable {
@@ -82,8 +88,9 @@ impl Default for ProcTable {
 }
 
 impl ProcTable {
-    /// Registers a new process whose parent is `ppid`; returns its pid.
-    pub fn add(&self, ppid: i32, pgid: i32) -> i32 {
+    /// Registers a new process whose parent is `ppid` and gets
+    /// `exit_signal` when it ends; returns its pid.
+    pub fn add(&self, ppid: i32, pgid: i32, exit_signal: i32) -> i32 {
         let mut inner = self.inner.0.lock();
         let pid = inner.next_pid;
         inner.next_pid += 1;
@@ -97,6 +104,7 @@ impl ProcTable {
                 event: None,
                 times: CpuTimes::default(),
                 subreaper: false,
+                exit_signal,
             },
         );
         pid
@@ -105,6 +113,16 @@ impl ProcTable {
     /// The parent of `pid` (0 if unknown).
     pub fn parent(&self, pid: i32) -> i32 {
         self.inner.0.lock().procs.get(&pid).map_or(0, |e| e.ppid)
+    }
+
+    /// The signal `pid`'s parent gets when it ends (SIGCHLD if unknown).
+    pub fn exit_signal(&self, pid: i32) -> i32 {
+        self.inner
+            .0
+            .lock()
+            .procs
+            .get(&pid)
+            .map_or(libc::SIGCHLD, |e| e.exit_signal)
     }
 
     /// Records that `pid` ended; its children are handed to pid 1.
@@ -130,7 +148,9 @@ impl ProcTable {
         let heir = heir.max(1);
         for e in inner.procs.values_mut() {
             if e.ppid == pid {
+                // A new parent hears of its end by SIGCHLD, as Linux does.
                 e.ppid = heir;
+                e.exit_signal = libc::SIGCHLD;
             }
         }
 
@@ -242,7 +262,11 @@ impl ProcTable {
                     WaitFor::Pid(p) => p == pid,
                     WaitFor::Pgid(g) => g == e.pgid,
                 };
-                if !hit {
+                if !hit
+                    || opts
+                        .clones
+                        .is_some_and(|c| c != (e.exit_signal != libc::SIGCHLD))
+                {
                     continue;
                 }
                 any = true;

@@ -134,6 +134,11 @@ impl SigInfo {
         s
     }
 
+    /// Changes the signal number (a child's exit signal other than SIGCHLD).
+    pub fn set_signo(&mut self, signo: i32) {
+        self.put32(0, signo);
+    }
+
     /// From raw application bytes (rt_sigqueueinfo).
     pub fn from_bytes(b: [u8; 128]) -> SigInfo {
         SigInfo(b)

@@ -187,6 +187,17 @@ pub enum StartError {
     Platform(#[from] platform::Error),
 }
 
+/// How a clone that makes a process (not a thread) sets the child up.
+#[derive(Clone, Copy, Debug)]
+pub struct NewProcess {
+    /// CLONE_VFORK: the parent waits until the child execs or exits.
+    pub vfork: bool,
+    /// CLONE_CLEAR_SIGHAND: the child starts with default handlers.
+    pub clear_handlers: bool,
+    /// The signal the parent gets when the child ends (0: none).
+    pub exit_signal: i32,
+}
+
 /// What a new task copies or shares from the task that clones it.
 struct CloneProto {
     regs: Regs,
@@ -257,7 +268,7 @@ impl Task {
         )
         .map_err(|e| StartError::Exec(name, e))?;
         let ctx = kernel.platform.new_context(None)?;
-        let pid = kernel.procs.add(0, 0);
+        let pid = kernel.procs.add(0, 0, libc::SIGCHLD);
         let group = ThreadGroup::new(pid, [SigAction::default(); signal::NSIG], pid, pid);
         let handle = TaskHandle::new(pid, group.clone(), ctx.interrupter(), 0);
         register(&kernel, &group, &handle);
@@ -609,9 +620,13 @@ impl Task {
         let act = parent
             .as_ref()
             .map(|p| p.actions.lock()[libc::SIGCHLD as usize - 1]);
-        let autoreap = act.is_some_and(|a| {
-            a.handler == libc::SIG_IGN as u64 || a.flags & signal::SA_NOCLDWAIT != 0
-        });
+        // Only a child that signals SIGCHLD is reaped for a parent that
+        // ignores SIGCHLD (or asks so with SA_NOCLDWAIT).
+        let exit_signal = self.kernel.procs.exit_signal(self.pid);
+        let autoreap = exit_signal == libc::SIGCHLD
+            && act.is_some_and(|a| {
+                a.handler == libc::SIG_IGN as u64 || a.flags & signal::SA_NOCLDWAIT != 0
+            });
         if let Some(p) = &parent {
             let mut c = p.children_times.lock();
             *c = *c + total;
@@ -629,12 +644,14 @@ impl Task {
                 }
             }
         }
-        if let (Some(parent), false) = (parent, autoreap) {
+        if let (Some(parent), false, true) = (parent, autoreap, exit_signal != 0) {
             let (code, st) = match status {
                 ExitStatus::Exited(c) => (libc::CLD_EXITED, c),
                 ExitStatus::Signaled(s) => (libc::CLD_KILLED, s),
             };
-            parent.send(SigInfo::child(code, self.pid, self.creds.uid, st));
+            let mut info = SigInfo::child(code, self.pid, self.creds.uid, st);
+            info.set_signo(exit_signal);
+            parent.send(info);
         }
     }
 
@@ -691,17 +708,18 @@ impl Task {
         child_regs: Regs,
         clear_tid: u64,
         set_tid: u64,
-        clear_handlers: bool,
+        how: NewProcess,
     ) -> Result<i32, Errno> {
         let snap = self.mm.snapshot()?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
-        let pid = self
-            .kernel
-            .procs
-            .add(self.pid, self.group().pgid.load(Ordering::Relaxed));
+        let pid = self.kernel.procs.add(
+            self.pid,
+            self.group().pgid.load(Ordering::Relaxed),
+            how.exit_signal,
+        );
         let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
-        let actions = self.child_actions(clear_handlers);
+        let actions = self.child_actions(how.clear_handlers);
         let cmdline = self.group().info.lock().cmdline.clone();
         let inherit = (
             self.group().nice.load(Ordering::Relaxed),
@@ -778,8 +796,7 @@ impl Task {
         child_regs: Regs,
         share_files: bool,
         ids: (u64, u64, u64),
-        process: Option<bool>,
-        clear_handlers: bool,
+        process: Option<NewProcess>,
     ) -> Result<i32, Errno> {
         let (clear_tid, set_tid, parent_tid) = ids;
         let token = self
@@ -789,10 +806,11 @@ impl Task {
             .map_err(platform_errno)?;
         let fp = self.ctx.fpstate(self.mm.address_space().as_ref()).ok();
         let tid = match process {
-            Some(_) => self
-                .kernel
-                .procs
-                .add(self.pid, self.group().pgid.load(Ordering::Relaxed)),
+            Some(p) => self.kernel.procs.add(
+                self.pid,
+                self.group().pgid.load(Ordering::Relaxed),
+                p.exit_signal,
+            ),
             None => self.kernel.procs.new_tid(),
         };
         if parent_tid != 0 {
@@ -806,10 +824,10 @@ impl Task {
         let mut proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
         let group = match process {
-            Some(_) => {
+            Some(p) => {
                 let g = ThreadGroup::new(
                     tid,
-                    self.child_actions(clear_handlers),
+                    self.child_actions(p.clear_handlers),
                     self.group().pgid.load(Ordering::Relaxed),
                     self.group().sid.load(Ordering::Relaxed),
                 );
@@ -819,7 +837,8 @@ impl Task {
             None => self.group().clone(),
         };
         let (vfork_tx, vfork_rx) = crossbeam_channel::bounded(1);
-        if process == Some(true) {
+        let vfork = process.is_some_and(|p| p.vfork);
+        if vfork {
             proto.vfork_done = Some(vfork_tx);
         }
         let mm = self.mm.clone();
@@ -845,7 +864,7 @@ impl Task {
             return Err(Errno::EAGAIN);
         }
         ready_rx.recv().unwrap_or(Err(Errno::EAGAIN))?;
-        if process == Some(true) {
+        if vfork {
             // The child borrows our memory until it execs or exits.
             let _ = vfork_rx.recv();
         }

@@ -2,7 +2,7 @@
 //! prctl, robust lists, scheduling information.
 
 use crate::errno::{Errno, SysResult};
-use crate::kernel::task::{ExitStatus, Task};
+use crate::kernel::task::{ExitStatus, NewProcess, Task};
 use crate::syscalls::fs::path_arg;
 
 /// Ends the calling thread; the process ends with its last thread.
@@ -335,19 +335,17 @@ fn do_clone(t: &mut Task, args: CloneArgs) -> SysResult {
         0
     };
     let files = flags & CLONE_FILES != 0;
+    let how = NewProcess {
+        vfork: flags & CLONE_VFORK != 0,
+        clear_handlers,
+        exit_signal: (flags & 0xff) as i32,
+    };
     let pid = if flags & CLONE_THREAD != 0 {
-        t.spawn_thread(regs, files, (clear, set, parent_tid), None, false)?
+        t.spawn_thread(regs, files, (clear, set, parent_tid), None)?
     } else if flags & CLONE_VM != 0 {
-        let vfork = flags & CLONE_VFORK != 0;
-        t.spawn_thread(
-            regs,
-            files,
-            (clear, set, parent_tid),
-            Some(vfork),
-            clear_handlers,
-        )?
+        t.spawn_thread(regs, files, (clear, set, parent_tid), Some(how))?
     } else {
-        let pid = t.fork(regs, clear, set, clear_handlers)?;
+        let pid = t.fork(regs, clear, set, how)?;
         if parent_tid != 0 {
             t.mm.write_obj(parent_tid, &pid)?;
         }
@@ -449,6 +447,16 @@ pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
     )
 }
 
+/// Which children a wait with `options` considers (see
+/// `WaitOptions::clones`).
+fn clone_children(options: i32) -> Option<bool> {
+    if options & libc::__WALL != 0 {
+        None
+    } else {
+        Some(options & libc::__WCLONE != 0)
+    }
+}
+
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     use crate::kernel::proctable::{ChildEvent, WaitFor, WaitOptions};
     let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
@@ -474,6 +482,7 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         continued: options & libc::WCONTINUED != 0,
         nohang: options & libc::WNOHANG != 0,
         consume: true,
+        clones: clone_children(options),
     };
     let kernel = t.kernel.clone();
     let Some((child, ev)) = kernel.procs.wait(t.pid, which, opts)? else {
@@ -527,6 +536,7 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         continued: options & libc::WCONTINUED != 0,
         nohang: options & libc::WNOHANG != 0,
         consume: options & libc::WNOWAIT == 0,
+        clones: clone_children(options),
     };
     let kernel = t.kernel.clone();
     let found = kernel.procs.wait(t.pid, which, opts)?;
