@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -737,6 +738,37 @@ TEST(clone_exit_signal_and_wclone)
     while (sigtimedwait(&set, &si, &zero) > 0)
         ;
     sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int nnp_child(void *arg)
+{
+    (void)arg;
+    return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 3 : 4;
+}
+
+TEST(personality_and_no_new_privs_are_inherited)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsigned old = personality(0xffffffff);
+        CKN(1, personality(old | ADDR_NO_RANDOMIZE) == (int)old);
+        CKN(2, personality(0xffffffff) == (int)(old | ADDR_NO_RANDOMIZE));
+        CKN(3, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+        /* A fork child and a CLONE_VM child (posix_spawn's way) both inherit. */
+        pid_t c = fork();
+        if (c == 0)
+            _exit(personality(0xffffffff) == (int)(old | ADDR_NO_RANDOMIZE) &&
+                          prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1
+                      ? 0
+                      : 1);
+        CKN(4, pu_code(pu_wait(c)) == 0);
+        c = clone(nnp_child, clone_stack + sizeof(clone_stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                  NULL);
+        CKN(5, c > 0 && pu_code(pu_wait(c)) == 3);
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
 }
 
 TEST(posix_spawn_runs_program)

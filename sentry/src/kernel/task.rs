@@ -719,23 +719,10 @@ impl Task {
         );
         let proto = self.proto(child_regs, self.fds.copy(), clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
-        let actions = self.child_actions(how.clear_handlers);
-        let cmdline = self.group().info.lock().cmdline.clone();
-        let inherit = (
-            self.group().nice.load(Ordering::Relaxed),
-            self.group().no_new_privs.load(Ordering::Relaxed),
-        );
-        let (pgid, sid) = (
-            self.group().pgid.load(Ordering::Relaxed),
-            self.group().sid.load(Ordering::Relaxed),
-        );
+        let group = self.child_group(pid, how);
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let threads = &self.kernel.threads;
         let spawned = threads.run(format!("task-{pid}"), move || {
-            let group = ThreadGroup::new(pid, actions, pgid, sid);
-            group.info.lock().cmdline = cmdline;
-            group.nice.store(inherit.0, Ordering::Relaxed);
-            group.no_new_privs.store(inherit.1, Ordering::Relaxed);
             let made = (|| {
                 let asp = kernel
                     .platform
@@ -824,16 +811,7 @@ impl Task {
         let mut proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
         let kernel = self.kernel.clone();
         let group = match process {
-            Some(p) => {
-                let g = ThreadGroup::new(
-                    tid,
-                    self.child_actions(p.clear_handlers),
-                    self.group().pgid.load(Ordering::Relaxed),
-                    self.group().sid.load(Ordering::Relaxed),
-                );
-                g.info.lock().cmdline = self.group().info.lock().cmdline.clone();
-                g
-            }
+            Some(p) => self.child_group(tid, p),
             None => self.group().clone(),
         };
         let (vfork_tx, vfork_rx) = crossbeam_channel::bounded(1);
@@ -869,6 +847,27 @@ impl Task {
             let _ = vfork_rx.recv();
         }
         Ok(tid)
+    }
+
+    /// The thread group of a new process `pid`: what a child inherits
+    /// (process group, session, command line, nice value, no_new_privs,
+    /// personality, signal actions) and nothing else.
+    fn child_group(&self, pid: i32, how: NewProcess) -> Arc<ThreadGroup> {
+        let me = self.group();
+        let g = ThreadGroup::new(
+            pid,
+            self.child_actions(how.clear_handlers),
+            me.pgid.load(Ordering::Relaxed),
+            me.sid.load(Ordering::Relaxed),
+        );
+        g.info.lock().cmdline = me.info.lock().cmdline.clone();
+        g.nice
+            .store(me.nice.load(Ordering::Relaxed), Ordering::Relaxed);
+        g.no_new_privs
+            .store(me.no_new_privs.load(Ordering::Relaxed), Ordering::Relaxed);
+        g.persona
+            .store(me.persona.load(Ordering::Relaxed), Ordering::Relaxed);
+        g
     }
 
     /// The signal actions a new process starts with: ours, or with every

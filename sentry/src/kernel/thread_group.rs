@@ -163,6 +163,8 @@ pub struct ThreadGroup {
     pub dumpable: AtomicI32,
     /// PR_SET_NO_NEW_PRIVS (never cleared).
     pub no_new_privs: AtomicBool,
+    /// personality(2): recorded and reported, with no effect of its own.
+    pub persona: std::sync::atomic::AtomicU32,
     /// CPU time (user, system) of threads that have exited.
     pub dead_times: Mutex<CpuTimes>,
     /// CPU time of waited-for children and their descendants.
@@ -215,6 +217,7 @@ impl ThreadGroup {
             pdeath_signal: AtomicI32::new(0),
             dumpable: AtomicI32::new(1),
             no_new_privs: AtomicBool::new(false),
+            persona: std::sync::atomic::AtomicU32::new(0),
             dead_times: Mutex::new(CpuTimes::default()),
             children_times: Mutex::new(CpuTimes::default()),
         })

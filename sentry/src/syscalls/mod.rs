@@ -158,6 +158,7 @@ table! {
     129 => signal::rt_sigqueueinfo, Full;
     130 => signal::rt_sigsuspend, Full;
     131 => signal::sigaltstack, Full;
+    135 => process::personality, Partial("recorded; no execution domain changes anything");
     137 => fs::statfs, Partial("fixed filesystem figures");
     138 => fs::fstatfs, Partial("fixed filesystem figures");
     140 => process::getpriority, Full;

@@ -805,3 +805,16 @@ pub fn setpriority(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// `personality(2)`: 0xffffffff queries; anything else is recorded (the
+/// sandbox runs every process as PER_LINUX on x86-64).
+pub fn personality(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let persona = a[0] as u32;
+    let g = t.group();
+    let old = g.persona.load(std::sync::atomic::Ordering::Relaxed);
+    if persona != u32::MAX {
+        g.persona
+            .store(persona, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(old as u64)
+}
