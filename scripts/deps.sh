@@ -6,6 +6,7 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 [ -x /bin/busybox ] || need+=(busybox-static)
 [ -x /usr/bin/python3 ] || need+=(python3)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v ps >/dev/null && command -v free >/dev/null || need+=(procps)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

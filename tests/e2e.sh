@@ -56,6 +56,8 @@ import json, hashlib, os
 d = hashlib.sha256(open("/etc/services", "rb").read()).hexdigest()
 print(json.dumps({"digest": d, "ls": sorted(os.listdir("/usr/share"))}))'
 same shell_pipeline /bin/sh -c 'cat /etc/services | head -5 | wc -l; echo done'
+# procps reads /proc/meminfo, /proc/cpuinfo and every /proc/<pid>.
+status free_and_ps 0 /bin/sh -c 'free -m | grep -q "^Mem:" && ps aux | grep -q "ps aux" && grep -q "^processor" /proc/cpuinfo'
 same dev_null /bin/sh -c 'echo hidden > /dev/null; head -c 4 /dev/zero | od -An -tx1'
 
 marker="/tmp/runsc-e2e-newfile.$$"

@@ -134,6 +134,7 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
         let file = File::new(Box::new(HostFile::stdio(host)), None, flags);
         fds.set(fd, file, false);
     }
+    sentry::fs::proc::capture_host_info();
     isolate()?;
 
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).context("memory file")?);

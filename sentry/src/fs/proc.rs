@@ -109,6 +109,65 @@ enum FileKind {
     Maps(i32),
 }
 
+/// The host's /proc/cpuinfo, read before the sandbox left the host's
+/// filesystem (see [`capture_host_info`]).
+static HOST_CPUINFO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// Reads what /proc serves from the host (the CPU description) while the
+/// host's /proc is still reachable.
+pub fn capture_host_info() {
+    if let Ok(b) = std::fs::read("/proc/cpuinfo") {
+        let _ = HOST_CPUINFO.set(b);
+    }
+}
+
+/// /proc/meminfo from the host's figures (sysinfo): the sandbox has no
+/// memory limit of its own yet.
+fn meminfo() -> Vec<u8> {
+    // SAFETY: sysinfo fills a plain struct.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out pointer.
+    unsafe { libc::sysinfo(&mut si) };
+    let kb = |v: u64| v * si.mem_unit.max(1) as u64 / 1024;
+    let (total, free) = (kb(si.totalram), kb(si.freeram));
+    let (buffers, shared) = (kb(si.bufferram), kb(si.sharedram));
+    let rows = [
+        ("MemTotal", total),
+        ("MemFree", free),
+        ("MemAvailable", free),
+        ("Buffers", buffers),
+        ("Cached", 0),
+        ("SwapCached", 0),
+        ("Active", total - free),
+        ("Inactive", 0),
+        ("SwapTotal", kb(si.totalswap)),
+        ("SwapFree", kb(si.freeswap)),
+        ("Dirty", 0),
+        ("Writeback", 0),
+        ("AnonPages", total - free),
+        ("Mapped", 0),
+        ("Shmem", shared),
+        ("Slab", 0),
+        ("SReclaimable", 0),
+        ("SUnreclaim", 0),
+        ("CommitLimit", total),
+        ("Committed_AS", total - free),
+        ("VmallocTotal", 34_359_738_367),
+        ("HugePages_Total", 0),
+        ("Hugepagesize", 2048),
+    ];
+    let mut out = String::new();
+    for (name, v) in rows {
+        let unit = if name.starts_with("HugePages_") {
+            ""
+        } else {
+            " kB"
+        };
+        out.push_str(&format!("{:<16}{v:>8}{unit}\n", format!("{name}:")));
+    }
+    out.into_bytes()
+}
+
 const PID_ENTRIES: [&str; 12] = [
     "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "status",
     "task",
@@ -336,8 +395,11 @@ impl ProcInode {
                 }
                 out.into_bytes()
             }
-            FileKind::CpuInfo => host("/proc/cpuinfo"),
-            FileKind::MemInfo => host("/proc/meminfo"),
+            FileKind::CpuInfo => HOST_CPUINFO
+                .get()
+                .cloned()
+                .unwrap_or_else(|| host("/proc/cpuinfo")),
+            FileKind::MemInfo => meminfo(),
             FileKind::Uptime => {
                 let up = self.fs.kernel()?.boot.elapsed().as_secs_f64();
                 format!("{up:.2} {up:.2}\n").into_bytes()
