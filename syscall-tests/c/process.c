@@ -1044,3 +1044,127 @@ TEST(shm_file_shared_mapping_across_fork)
     close(fd);
     unlink(path);
 }
+
+/* seccomp: filters run by the kernel (here, the sentry) before each call. */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/audit.h>
+#include <stddef.h>
+
+/* A filter: `action` for system call `nr`, allow the rest. */
+static int install_filter(int nr, unsigned action)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, action),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+TEST(seccomp_errno_and_inheritance)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        CKN(1, prctl(PR_GET_SECCOMP) == 0);
+        CKN(2, install_filter(SYS_getppid, SECCOMP_RET_ERRNO | EPERM) == 0);
+        CKN(3, prctl(PR_GET_SECCOMP) == 2);
+        errno = 0;
+        CKN(4, syscall(SYS_getppid) == -1 && errno == EPERM);
+        CKN(5, syscall(SYS_getpid) == getpid());
+        pid_t c = fork();
+        if (c == 0)
+            _exit(syscall(SYS_getppid) == -1 && errno == EPERM ? 0 : 1);
+        CKN(6, pu_code(pu_wait(c)) == 0);
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+static volatile int sys_code, sys_nr;
+static volatile unsigned sys_arch;
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    sys_code = si->si_code;
+    sys_nr = si->si_syscall;
+    sys_arch = si->si_arch;
+}
+
+TEST(seccomp_trap_sends_sigsys)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+        sigaction(SIGSYS, &sa, NULL);
+        CKN(1, install_filter(SYS_getppid, SECCOMP_RET_TRAP | 7) == 0);
+        /* The call does not run; rax keeps the call's number. */
+        long r = syscall(SYS_getppid);
+        CKN(2, r == SYS_getppid);
+        CKN(3, sys_code == 1 /* SYS_SECCOMP */);
+        CKN(4, sys_nr == SYS_getppid);
+        CKN(5, sys_arch == AUDIT_ARCH_X86_64);
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+TEST(seccomp_kill_process_and_strict_mode)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        install_filter(SYS_getppid, SECCOMP_RET_KILL_PROCESS);
+        syscall(SYS_getppid);
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    int st = pu_wait(pid);
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+
+    pid = fork();
+    if (pid == 0) {
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL) != 0)
+            _exit(1);
+        write(1, "", 0);
+        syscall(SYS_getpid);
+        syscall(SYS_exit, 2);
+    }
+    ASSERT_GT(pid, 0);
+    st = pu_wait(pid);
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+TEST(seccomp_bad_filters)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        CKN(1, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+        struct sock_filter bad[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 2),
+                                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+        struct sock_fprog p = {.len = 2, .filter = bad};
+        CKN(2, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) == -1 && errno == EINVAL);
+        struct sock_fprog empty = {.len = 0, .filter = bad};
+        CKN(3, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &empty) == -1 &&
+                   errno == EINVAL);
+        CKN(4, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0x1000, &p) == -1 &&
+                   errno == EINVAL);
+        unsigned act = SECCOMP_RET_ERRNO;
+        CKN(5, syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0);
+        act = 0x12340000;
+        CKN(6, syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == -1 &&
+                   errno == EOPNOTSUPP);
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}

@@ -4,6 +4,7 @@ pub mod futex;
 pub mod hostthreads;
 pub mod itimer;
 pub mod proctable;
+pub mod seccomp;
 pub mod signal;
 pub mod task;
 pub mod thread_group;

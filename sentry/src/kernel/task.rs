@@ -138,6 +138,10 @@ pub struct Task {
     /// Faults retried in a row because another thread changed the address
     /// space meanwhile (bounded, so a real fault is not retried forever).
     stale_faults: u32,
+    /// seccomp mode and filters (inherited by clones, kept across exec).
+    pub seccomp: super::seccomp::Mode,
+    /// The thread group's `seccomp_gen` this thread has taken.
+    pub seccomp_seen: u64,
     /// Tells a vfork parent that this child exec'd or exited.
     pub vfork_done: Option<crossbeam_channel::Sender<()>>,
 }
@@ -218,6 +222,7 @@ struct CloneProto {
     vfork_done: Option<crossbeam_channel::Sender<()>>,
     /// The CPU the child should run on (see `Context::home_cpu`).
     home: Option<usize>,
+    seccomp: super::seccomp::Mode,
 }
 
 fn platform_errno(e: platform::Error) -> Errno {
@@ -297,6 +302,8 @@ impl Task {
             exit: None,
             regs_replaced: false,
             stale_faults: 0,
+            seccomp: Default::default(),
+            seccomp_seen: 0,
             vfork_done: None,
         };
         task.publish_info();
@@ -914,6 +921,7 @@ impl Task {
             // it (vfork, pthread_join) hands over without a wakeup across
             // CPUs, and the platform moves tasks that find their CPU busy.
             home: self.ctx.home_cpu(),
+            seccomp: self.seccomp.clone(),
         }
     }
 
@@ -964,6 +972,8 @@ impl Task {
             exit: None,
             regs_replaced: false,
             stale_faults: 0,
+            seccomp: p.seccomp,
+            seccomp_seen: group.seccomp_gen.load(Ordering::Relaxed),
             vfork_done: p.vfork_done,
         };
         if new_process {

@@ -163,6 +163,11 @@ pub struct ThreadGroup {
     pub dumpable: AtomicI32,
     /// PR_SET_NO_NEW_PRIVS (never cleared).
     pub no_new_privs: AtomicBool,
+    /// A seccomp filter installed with SECCOMP_FILTER_FLAG_TSYNC, which
+    /// every thread takes at its next system call, and its generation.
+    pub seccomp_sync: Mutex<Option<Arc<super::seccomp::Chain>>>,
+    /// Bumped with `seccomp_sync`.
+    pub seccomp_gen: std::sync::atomic::AtomicU64,
     /// personality(2): recorded and reported, with no effect of its own.
     pub persona: std::sync::atomic::AtomicU32,
     /// CPU time (user, system) of threads that have exited.
@@ -217,6 +222,8 @@ impl ThreadGroup {
             pdeath_signal: AtomicI32::new(0),
             dumpable: AtomicI32::new(1),
             no_new_privs: AtomicBool::new(false),
+            seccomp_sync: Mutex::new(None),
+            seccomp_gen: std::sync::atomic::AtomicU64::new(0),
             persona: std::sync::atomic::AtomicU32::new(0),
             dead_times: Mutex::new(CpuTimes::default()),
             children_times: Mutex::new(CpuTimes::default()),

@@ -245,6 +245,7 @@ table! {
     302 => info::prlimit64, Partial("own process only");
     309 => process::getcpu, Full;
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
+    317 => process::seccomp, Partial("no SECCOMP_RET_USER_NOTIF listeners");
     318 => info::getrandom, Full;
     322 => process::execveat, Partial("AT_SYMLINK_NOFOLLOW is not checked");
     325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
@@ -289,6 +290,12 @@ fn no_return(nr: u64) -> bool {
 pub fn handle(t: &mut Task) {
     let nr = t.regs.orig_rax;
     let args = t.regs.syscall_args();
+    if let Some(r) = process::seccomp_verdict(t, nr, &args) {
+        if !t.regs_replaced {
+            t.regs.rax = r;
+        }
+        return;
+    }
     let tracing = t.kernel.config.strace;
     if tracing && no_return(nr) {
         let line = strace::format_call(nr, &args, &TaskMemory(&t.mm));

@@ -176,7 +176,12 @@ pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         libc::PR_GET_KEEPCAPS => Ok(0),
         libc::PR_SET_KEEPCAPS if a[1] <= 1 => Ok(0),
-        libc::PR_GET_SECCOMP => Ok(0),
+        libc::PR_GET_SECCOMP => Ok(t.seccomp.number()),
+        libc::PR_SET_SECCOMP => match a[1] {
+            1 => set_strict(t),
+            2 => set_filter(t, 0, a[2]),
+            _ => Err(Errno::EINVAL),
+        },
         libc::PR_GET_TIMERSLACK => Ok(50_000),
         libc::PR_SET_TIMERSLACK => Ok(0),
         libc::PR_CAP_AMBIENT => match a[1] as i32 {
@@ -817,4 +822,173 @@ pub fn personality(t: &mut Task, a: [u64; 6]) -> SysResult {
             .store(persona, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(old as u64)
+}
+
+use crate::kernel::seccomp::{self as sc, Mode};
+
+/// Runs the thread's seccomp filters on system call `nr`; returns the
+/// value rax gets when the call must not run.
+pub fn seccomp_verdict(t: &mut Task, nr: u64, args: &[u64; 6]) -> Option<u64> {
+    let gen = t
+        .group()
+        .seccomp_gen
+        .load(std::sync::atomic::Ordering::Acquire);
+    if gen != t.seccomp_seen {
+        t.seccomp_seen = gen;
+        let synced = t.group().seccomp_sync.lock().clone();
+        if let Some(c) = synced {
+            t.seccomp = Mode::Filter(c);
+        }
+    }
+    let enosys = (-(libc::ENOSYS as i64)) as u64;
+    let verdict = match &t.seccomp {
+        Mode::Off => return None,
+        Mode::Strict => {
+            let ok = [
+                libc::SYS_read,
+                libc::SYS_write,
+                libc::SYS_exit,
+                libc::SYS_rt_sigreturn,
+            ];
+            if ok.contains(&(nr as i64)) {
+                return None;
+            }
+            t.group()
+                .exit_all(crate::kernel::task::ExitStatus::Signaled(libc::SIGKILL));
+            return Some(enosys);
+        }
+        Mode::Filter(c) => c.evaluate(&sc::Data {
+            nr: nr as i32,
+            ip: t.regs.rip,
+            args: *args,
+        }),
+    };
+    let data = verdict & sc::ret::DATA;
+    match verdict & sc::ret::ACTION_FULL {
+        sc::ret::ALLOW | sc::ret::LOG => None,
+        sc::ret::ERRNO => Some((-(data.min(4095) as i64)) as u64),
+        sc::ret::TRAP => {
+            // The handler sees the registers as they were: rax holds the
+            // system call number again, as on Linux.
+            t.force_signal(sigsys(t, nr, data));
+            Some(nr)
+        }
+        sc::ret::KILL_THREAD if t.group().threads.lock().len() > 1 => {
+            t.exit = Some(crate::kernel::task::ExitStatus::Signaled(libc::SIGSYS));
+            Some(enosys)
+        }
+        // TRACE and USER_NOTIF without a tracer or listener fail.
+        sc::ret::TRACE | sc::ret::USER_NOTIF => Some(enosys),
+        _ => {
+            // KILL_PROCESS (or the last thread's KILL_THREAD): SIGSYS with
+            // its default action, whatever the process set.
+            t.group().actions.lock()[libc::SIGSYS as usize - 1] = Default::default();
+            t.force_signal(sigsys(t, nr, data));
+            Some(enosys)
+        }
+    }
+}
+
+/// The SIGSYS a seccomp filter sends (si_code SYS_SECCOMP).
+fn sigsys(t: &Task, nr: u64, data: u32) -> crate::kernel::signal::SigInfo {
+    const SYS_SECCOMP: i32 = 1;
+    let mut info = crate::kernel::signal::SigInfo::new(libc::SIGSYS, SYS_SECCOMP);
+    info.0[4..8].copy_from_slice(&(data as i32).to_le_bytes());
+    info.0[16..24].copy_from_slice(&t.regs.rip.to_le_bytes());
+    info.0[24..28].copy_from_slice(&(nr as i32).to_le_bytes());
+    info.0[28..32].copy_from_slice(&sc::ARCH_X86_64.to_le_bytes());
+    info
+}
+
+fn set_strict(t: &mut Task) -> SysResult {
+    if !matches!(t.seccomp, Mode::Off) {
+        return Err(Errno::EINVAL);
+    }
+    t.seccomp = Mode::Strict;
+    Ok(0)
+}
+
+/// Installs the filter whose `struct sock_fprog` is at `addr`.
+fn set_filter(t: &mut Task, flags: u64, addr: u64) -> SysResult {
+    const TSYNC: u64 = 1;
+    const LOG: u64 = 2;
+    const SPEC_ALLOW: u64 = 4;
+    const NEW_LISTENER: u64 = 8;
+    const TSYNC_ESRCH: u64 = 16;
+    if flags & !(TSYNC | LOG | SPEC_ALLOW | NEW_LISTENER | TSYNC_ESRCH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & NEW_LISTENER != 0 {
+        // No user-space notification listeners yet.
+        return Err(Errno::EINVAL);
+    }
+    if matches!(t.seccomp, Mode::Strict) {
+        return Err(Errno::EINVAL);
+    }
+    // Without no_new_privs, only CAP_SYS_ADMIN may filter (a filter could
+    // otherwise fool a setuid program).
+    let nnp = t
+        .group()
+        .no_new_privs
+        .load(std::sync::atomic::Ordering::Relaxed);
+    const CAP_SYS_ADMIN: u32 = 21;
+    if !nnp && t.creds.caps_effective & (1 << CAP_SYS_ADMIN) == 0 {
+        return Err(Errno::EACCES);
+    }
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    let len: u16 = t.mm.read_obj(addr)?;
+    let ptr: u64 = t.mm.read_obj(addr + 8)?;
+    let mut raw = vec![0u8; len as usize * 8];
+    t.mm.copy_in(ptr, &mut raw)?;
+    let prog: Vec<sc::Insn> = raw
+        .chunks_exact(8)
+        .map(|c| sc::Insn {
+            code: u16::from_le_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
+    sc::check(&prog)?;
+    let prev = match &t.seccomp {
+        Mode::Filter(c) => Some(c.clone()),
+        _ => None,
+    };
+    let chain = sc::Chain::push(prev, prog);
+    t.seccomp = Mode::Filter(chain.clone());
+    if flags & TSYNC != 0 {
+        let g = t.group().clone();
+        *g.seccomp_sync.lock() = Some(chain);
+        let gen = g
+            .seccomp_gen
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
+        t.seccomp_seen = gen;
+    }
+    Ok(0)
+}
+
+/// `seccomp(operation, flags, args)`.
+pub fn seccomp(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const SET_MODE_STRICT: u64 = 0;
+    const SET_MODE_FILTER: u64 = 1;
+    const GET_ACTION_AVAIL: u64 = 2;
+    match a[0] {
+        SET_MODE_STRICT if a[1] == 0 && a[2] == 0 => set_strict(t),
+        SET_MODE_FILTER => set_filter(t, a[1], a[2]),
+        GET_ACTION_AVAIL if a[1] == 0 => {
+            let action: u32 = t.mm.read_obj(a[2])?;
+            match action {
+                sc::ret::KILL_PROCESS
+                | sc::ret::KILL_THREAD
+                | sc::ret::TRAP
+                | sc::ret::ERRNO
+                | sc::ret::TRACE
+                | sc::ret::LOG
+                | sc::ret::ALLOW => Ok(0),
+                _ => Err(Errno::EOPNOTSUPP),
+            }
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }
