@@ -762,3 +762,38 @@ TEST(robust_mutex_owner_died)
     EXPECT_EQ(pthread_mutex_unlock(&robust_mu), 0);
     pthread_mutex_destroy(&robust_mu);
 }
+
+/* Threads made with CLONE_FS (all pthreads) share the working directory
+ * and the umask; a change in one is seen by the others. */
+static volatile int fs_step;
+static void *fs_thread(void *arg)
+{
+    (void)arg;
+    while (fs_step != 1)
+        ;
+    char buf[256];
+    int ok = getcwd(buf, sizeof(buf)) != NULL && strcmp(buf, "/tmp") == 0;
+    mode_t m = umask(022);
+    ok = ok && m == 077;
+    fs_step = 2;
+    return (void *)(long)ok;
+}
+
+TEST(threads_share_cwd_and_umask)
+{
+    char old[256];
+    ASSERT_TRUE(getcwd(old, sizeof(old)) != NULL);
+    mode_t oldmask = umask(022);
+    fs_step = 0;
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fs_thread, NULL), 0);
+    ASSERT_OK(chdir("/tmp"));
+    umask(077);
+    fs_step = 1;
+    void *ok = NULL;
+    pthread_join(t, &ok);
+    EXPECT_EQ((long)ok, 1);
+    /* The thread's umask(022) is ours too. */
+    EXPECT_EQ(umask(oldmask), 022);
+    ASSERT_OK(chdir(old));
+}

@@ -104,9 +104,15 @@ pub struct Task {
     /// Root for path walks (chroot).
     pub root: Arc<Dentry>,
     /// Working directory.
+    /// The working directory (a copy of `fs.cwd`, refreshed when another
+    /// thread sharing `fs` changes it).
     pub cwd: Arc<Dentry>,
     /// File mode creation mask.
     pub umask: u32,
+    /// The working directory and umask shared by CLONE_FS tasks.
+    pub fs: Arc<FsShared>,
+    /// The `fs.gen` this task's copies are from.
+    pub fs_seen: u64,
     /// Credentials.
     pub creds: Creds,
     /// What other threads see of this task: signals, mask, interruption.
@@ -191,6 +197,25 @@ pub enum StartError {
     Platform(#[from] platform::Error),
 }
 
+/// The working directory and umask, which CLONE_FS tasks share (Linux's
+/// fs_struct; the root never changes yet).
+pub struct FsShared {
+    cwd: parking_lot::Mutex<Arc<Dentry>>,
+    umask: std::sync::atomic::AtomicU32,
+    /// Bumped on every change.
+    gen: std::sync::atomic::AtomicU64,
+}
+
+impl FsShared {
+    fn new(cwd: &Arc<Dentry>, umask: u32) -> Arc<FsShared> {
+        Arc::new(FsShared {
+            cwd: parking_lot::Mutex::new(cwd.clone()),
+            umask: std::sync::atomic::AtomicU32::new(umask),
+            gen: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+}
+
 /// How a clone that makes a process (not a thread) sets the child up.
 #[derive(Clone, Copy, Debug)]
 pub struct NewProcess {
@@ -209,6 +234,7 @@ struct CloneProto {
     root: Arc<Dentry>,
     cwd: Arc<Dentry>,
     umask: u32,
+    fs: Arc<FsShared>,
     creds: Creds,
     mask: u64,
     affinity: u64,
@@ -285,6 +311,8 @@ impl Task {
             mm,
             fds: SharedFds::new(init.fds),
             root,
+            fs: FsShared::new(&cwd, init.umask),
+            fs_seen: 0,
             cwd,
             umask: init.umask,
             creds: init.creds,
@@ -308,6 +336,30 @@ impl Task {
         };
         task.publish_info();
         Ok(task)
+    }
+
+    /// Sets the working directory, for every task sharing it.
+    pub fn set_cwd(&mut self, d: Arc<Dentry>) {
+        *self.fs.cwd.lock() = d.clone();
+        self.cwd = d;
+        self.fs_seen = self.fs.gen.fetch_add(1, Ordering::AcqRel) + 1;
+    }
+
+    /// Sets the umask, for every task sharing it.
+    pub fn set_umask(&mut self, umask: u32) {
+        self.fs.umask.store(umask, Ordering::Relaxed);
+        self.umask = umask;
+        self.fs_seen = self.fs.gen.fetch_add(1, Ordering::AcqRel) + 1;
+    }
+
+    /// Takes the working directory and umask another CLONE_FS task set.
+    pub fn sync_fs(&mut self) {
+        let gen = self.fs.gen.load(Ordering::Acquire);
+        if gen != self.fs_seen {
+            self.fs_seen = gen;
+            self.cwd = self.fs.cwd.lock().clone();
+            self.umask = self.fs.umask.load(Ordering::Relaxed);
+        }
     }
 
     /// A path walker from the task's root and cwd.
@@ -781,17 +833,19 @@ impl Task {
     /// can run (CLONE_PARENT_SETTID), so that a thread exiting at once
     /// still finds its id there to clear.
     ///
-    /// With `process`, the new task is instead a new process that shares
-    /// this address space (clone with CLONE_VM but not CLONE_THREAD:
-    /// vfork, posix_spawn); `Some(true)` also waits, like CLONE_VFORK,
-    /// until the child execs or exits.
+    /// `share` says whether the child shares the fd table and the working
+    /// directory (CLONE_FILES, CLONE_FS). With `process`, the new task is
+    /// instead a new process that shares this address space (clone with
+    /// CLONE_VM but not CLONE_THREAD: vfork, posix_spawn); with `vfork`
+    /// the caller also waits until the child execs or exits.
     pub fn spawn_thread(
         &mut self,
         child_regs: Regs,
-        share_files: bool,
+        share: (bool, bool),
         ids: (u64, u64, u64),
         process: Option<NewProcess>,
     ) -> Result<i32, Errno> {
+        let (share_files, share_fs) = share;
         let (clear_tid, set_tid, parent_tid) = ids;
         let token = self
             .mm
@@ -816,6 +870,9 @@ impl Task {
             self.fds.copy()
         };
         let mut proto = self.proto(child_regs, fds, clear_tid, set_tid, fp);
+        if share_fs {
+            proto.fs = self.fs.clone();
+        }
         let kernel = self.kernel.clone();
         let group = match process {
             Some(p) => self.child_group(tid, p),
@@ -906,6 +963,7 @@ impl Task {
             root: self.root.clone(),
             cwd: self.cwd.clone(),
             umask: self.umask,
+            fs: FsShared::new(&self.cwd, self.umask),
             creds: self.creds.clone(),
             mask: self.sigmask(),
             affinity: self.handle.affinity.load(Ordering::Relaxed),
@@ -955,6 +1013,8 @@ impl Task {
             mm,
             fds: p.fds,
             root: p.root,
+            fs_seen: p.fs.gen.load(Ordering::Relaxed),
+            fs: p.fs,
             cwd: p.cwd,
             umask: p.umask,
             creds: p.creds,

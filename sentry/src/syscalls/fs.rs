@@ -702,7 +702,7 @@ fn set_cwd(t: &mut Task, d: Arc<Dentry>) -> SysResult {
     if !may_access(t, &st, 1, false) {
         return Err(Errno::EACCES);
     }
-    t.cwd = d;
+    t.set_cwd(d);
     t.publish_info();
     Ok(0)
 }
@@ -1054,7 +1054,7 @@ pub fn fchownat(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn umask(t: &mut Task, a: [u64; 6]) -> SysResult {
     let old = t.umask;
-    t.umask = a[0] as u32 & 0o777;
+    t.set_umask(a[0] as u32 & 0o777);
     Ok(old as u64)
 }
 

@@ -94,7 +94,7 @@ table! {
     53 => socket::socketpair, Partial("AF_UNIX; datagram boundaries are not kept");
     54 => socket::setsockopt, Partial("accepted and ignored");
     55 => socket::getsockopt, Partial("SO_TYPE, SO_ERROR, SO_DOMAIN, buffer sizes");
-    56 => process::clone, Partial("threads always share the working directory");
+    56 => process::clone, Full;
     57 => process::fork, Full;
     58 => process::vfork, Full;
     59 => process::execve, Full;
@@ -288,6 +288,7 @@ fn no_return(nr: u64) -> bool {
 
 /// Handles the syscall the task stopped at and stores its result.
 pub fn handle(t: &mut Task) {
+    t.sync_fs();
     let nr = t.regs.orig_rax;
     let args = t.regs.syscall_args();
     if let Some(r) = process::seccomp_verdict(t, nr, &args) {

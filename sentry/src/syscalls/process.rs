@@ -302,9 +302,6 @@ fn do_clone(t: &mut Task, args: CloneArgs) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
-    if flags & CLONE_THREAD != 0 && flags & CLONE_FS == 0 {
-        log::debug!("clone: threads without CLONE_FS share the cwd anyway");
-    }
     let ns = (libc::CLONE_NEWNS
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWIPC
@@ -315,7 +312,6 @@ fn do_clone(t: &mut Task, args: CloneArgs) -> SysResult {
     if flags & ns != 0 {
         return Err(Errno::EPERM);
     }
-    let _ = CLONE_FS;
     let mut regs = t.regs;
     regs.rax = 0;
     if stack != 0 {
@@ -339,16 +335,16 @@ fn do_clone(t: &mut Task, args: CloneArgs) -> SysResult {
     } else {
         0
     };
-    let files = flags & CLONE_FILES != 0;
+    let share = (flags & CLONE_FILES != 0, flags & CLONE_FS != 0);
     let how = NewProcess {
         vfork: flags & CLONE_VFORK != 0,
         clear_handlers,
         exit_signal: (flags & 0xff) as i32,
     };
     let pid = if flags & CLONE_THREAD != 0 {
-        t.spawn_thread(regs, files, (clear, set, parent_tid), None)?
+        t.spawn_thread(regs, share, (clear, set, parent_tid), None)?
     } else if flags & CLONE_VM != 0 {
-        t.spawn_thread(regs, files, (clear, set, parent_tid), Some(how))?
+        t.spawn_thread(regs, share, (clear, set, parent_tid), Some(how))?
     } else {
         let pid = t.fork(regs, clear, set, how)?;
         if parent_tid != 0 {
