@@ -3,7 +3,9 @@
 #include "harness.h"
 
 #include <asm/prctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
@@ -365,4 +367,50 @@ TEST(set_tid_address_returns_tid)
     static int ctid;
     EXPECT_EQ(syscall(SYS_set_tid_address, &ctid), gettid());
     EXPECT_EQ(syscall(SYS_set_tid_address, &ctid), getpid());
+}
+
+TEST(rlimit_fsize_truncates_then_efbig)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit r = {1000, 1000};
+        if (setrlimit(RLIMIT_FSIZE, &r) != 0)
+            _exit(1);
+        char path[] = "/tmp/sct-fsize-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0)
+            _exit(2);
+        unlink(path);
+        static char buf[2000];
+        if (write(fd, buf, sizeof(buf)) != 1000)
+            _exit(3);
+        errno = 0;
+        if (write(fd, buf, 10) != -1 || errno != EFBIG)
+            _exit(4);
+        _exit(0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+TEST(rlimit_as_limits_mmap)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit r = {1UL << 30, 1UL << 30};
+        if (setrlimit(RLIMIT_AS, &r) != 0)
+            _exit(1);
+        void *p = mmap(NULL, 2UL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED || errno != ENOMEM)
+            _exit(2);
+        p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        _exit(p == MAP_FAILED ? 3 : 0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
 }

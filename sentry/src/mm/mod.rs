@@ -415,6 +415,11 @@ impl MemoryManager {
         inner.brk = addr;
     }
 
+    /// Bytes mapped, for RLIMIT_AS.
+    pub fn mapped_bytes(&self) -> u64 {
+        self.inner.lock().vmas.values().map(|v| v.len()).sum()
+    }
+
     /// A snapshot of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         self.inner.lock().vmas.values().cloned().collect()

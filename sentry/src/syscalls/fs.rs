@@ -286,11 +286,33 @@ fn transfer(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>, dir: Dir
         None if seekable => *offset,
         None => 0,
     };
+    // RLIMIT_FSIZE: a regular file grows no further (SIGXFSZ and EFBIG
+    // when nothing at all can be written).
+    let mut room = u64::MAX;
+    let fsize = t.rlimits[libc::RLIMIT_FSIZE as usize].0;
+    if dir == Dir::Write && fsize != u64::MAX && f.ops.stat()?.is_reg() {
+        if start >= fsize {
+            t.handle.send(crate::kernel::signal::SigInfo::new(
+                libc::SIGXFSZ,
+                libc::SI_USER,
+            ));
+            return Err(Errno::EFBIG);
+        }
+        room = fsize - start;
+    }
     let mut total = 0u64;
     for c in &chunks {
+        let left = room - total;
+        if left == 0 {
+            break;
+        }
+        let c_slice = |s: &[u8]| -> usize { s.len().min(left.min(usize::MAX as u64) as usize) };
         let r = match dir {
             Dir::Read => f.ops.read_flags(c.as_mut_slice(), start + total, flags),
-            Dir::Write => f.ops.write_flags(c.as_slice(), start + total, flags),
+            Dir::Write => {
+                let s = c.as_slice();
+                f.ops.write_flags(&s[..c_slice(s)], start + total, flags)
+            }
         };
         match r {
             Ok(n) => {

@@ -9,6 +9,15 @@ use crate::mm::{Backing, Placement, PAGE};
 const PROT_ALL: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
 const PROT_GROWS: i32 = libc::PROT_GROWSDOWN | libc::PROT_GROWSUP;
 
+/// ENOMEM if `more` bytes of mappings would exceed RLIMIT_AS.
+fn check_as(t: &Task, more: u64) -> Result<(), Errno> {
+    let limit = t.rlimits[libc::RLIMIT_AS as usize].0;
+    if limit != u64::MAX && t.mm.mapped_bytes().saturating_add(more) > limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (addr, len, prot, flags, fd, off) =
         (a[0], a[1], a[2] as i32, a[3] as i32, a[4] as i32, a[5]);
@@ -30,6 +39,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         Placement::Hint(addr)
     };
     let perms = Perms::from_prot(prot & PROT_ALL);
+    check_as(t, crate::mm::page_up(len))?;
     if flags & libc::MAP_ANONYMOUS != 0 {
         return t.mm.mmap(place, len, perms, shared, Backing::Anon);
     }
@@ -84,6 +94,10 @@ pub fn mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn brk(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let cur = t.mm.brk(0);
+    if a[0] > cur && check_as(t, a[0] - cur).is_err() {
+        return Ok(cur);
+    }
     Ok(t.mm.brk(a[0]))
 }
 
@@ -98,6 +112,9 @@ pub fn mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & libc::MREMAP_FIXED != 0).then_some(a[4]);
+    if a[2] > a[1] {
+        check_as(t, a[2] - a[1])?;
+    }
     t.mm.mremap(a[0], a[1], a[2], may_move, fixed)
 }
 

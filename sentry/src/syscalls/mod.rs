@@ -176,7 +176,7 @@ table! {
     152 => mm::munlockall, Full;
     157 => process::prctl, Partial("name, dumpable, no_new_privs, pdeathsig, child subreaper, keepcaps, capbset and ambient queries");
     158 => process::arch_prctl, Full;
-    160 => info::setrlimit, Partial("limits are recorded, not all enforced");
+    160 => info::setrlimit, Partial("NOFILE, AS and FSIZE are enforced; the others are recorded");
     162 => fs::sync, Partial("host files are left to the host's write-back");
     186 => info::gettid, Full;
     201 => time::time, Full;
