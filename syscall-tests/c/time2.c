@@ -563,3 +563,43 @@ TEST(vdso_present_and_consistent_with_syscalls)
         a = b;
     }
 }
+
+TEST(sched_policies_recorded_and_inherited)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sched_param zero = {.sched_priority = 0}, ten = {.sched_priority = 10};
+        if (sched_setscheduler(0, SCHED_BATCH, &zero) != 0)
+            _exit(1);
+        if (sched_getscheduler(0) != SCHED_BATCH)
+            _exit(2);
+        if (sched_setscheduler(0, SCHED_OTHER, &ten) != -1 || errno != EINVAL)
+            _exit(3);
+        if (sched_setscheduler(0, SCHED_FIFO, &zero) != -1 || errno != EINVAL)
+            _exit(4);
+        pid_t c = fork();
+        if (c == 0)
+            _exit(sched_getscheduler(0) == SCHED_BATCH ? 0 : 1);
+        int st;
+        waitpid(c, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            _exit(5);
+        if (sched_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero) != 0)
+            _exit(6);
+        if (sched_getscheduler(0) != (SCHED_IDLE | SCHED_RESET_ON_FORK))
+            _exit(7);
+        /* Real-time needs CAP_SYS_NICE (and room in the cgroup): if it is
+         * granted, it is what the thread reports. */
+        if (sched_setscheduler(0, SCHED_FIFO, &ten) == 0) {
+            struct sched_param got;
+            if (sched_getscheduler(0) != SCHED_FIFO || sched_getparam(0, &got) != 0 ||
+                got.sched_priority != 10)
+                _exit(8);
+        }
+        _exit(0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+}

@@ -249,6 +249,7 @@ struct CloneProto {
     /// The CPU the child should run on (see `Context::home_cpu`).
     home: Option<usize>,
     seccomp: super::seccomp::Mode,
+    sched: (i32, i32),
 }
 
 fn platform_errno(e: platform::Error) -> Errno {
@@ -980,6 +981,15 @@ impl Task {
             // CPUs, and the platform moves tasks that find their CPU busy.
             home: self.ctx.home_cpu(),
             seccomp: self.seccomp.clone(),
+            sched: {
+                // SCHED_RESET_ON_FORK: the child is back to SCHED_OTHER.
+                let (policy, prio) = *self.handle.sched.lock();
+                if policy & libc::SCHED_RESET_ON_FORK != 0 {
+                    (libc::SCHED_OTHER, 0)
+                } else {
+                    (policy, prio)
+                }
+            },
         }
     }
 
@@ -1004,6 +1014,7 @@ impl Task {
         }
         let handle = TaskHandle::new(tid, group.clone(), ctx.interrupter(), p.mask);
         handle.affinity.store(p.affinity, Ordering::Relaxed);
+        *handle.sched.lock() = p.sched;
         let new_process = group.threads.lock().is_empty();
         register(&kernel, &group, &handle);
         let task = Task {

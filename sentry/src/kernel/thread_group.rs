@@ -63,6 +63,10 @@ pub struct TaskHandle {
     pub killed: AtomicBool,
     /// CPU affinity mask (sched_setaffinity), CPUs 0..63.
     pub affinity: std::sync::atomic::AtomicU64,
+    /// Scheduling policy (with SCHED_RESET_ON_FORK) and real-time
+    /// priority: recorded and reported; the host schedules every sandbox
+    /// thread alike.
+    pub sched: Mutex<(i32, i32)>,
 }
 
 impl TaskHandle {
@@ -84,6 +88,7 @@ impl TaskHandle {
             kicker: Mutex::new(None),
             killed: AtomicBool::new(false),
             affinity: std::sync::atomic::AtomicU64::new(online_cpus()),
+            sched: Mutex::new((libc::SCHED_OTHER, 0)),
         })
     }
 

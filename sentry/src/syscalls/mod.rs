@@ -165,7 +165,7 @@ table! {
     141 => process::setpriority, Partial("recorded; the host schedules all sandbox threads alike");
     142 => process::sched_setparam, Full;
     143 => process::sched_getparam, Full;
-    144 => process::sched_setscheduler, Partial("no real-time policies (EPERM)");
+    144 => process::sched_setscheduler, Partial("recorded; the host schedules all sandbox threads alike");
     145 => process::sched_getscheduler, Full;
     146 => process::sched_get_priority_max, Full;
     147 => process::sched_get_priority_min, Full;

@@ -682,46 +682,61 @@ pub fn sched_setaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn sched_getparam(t: &mut Task, a: [u64; 6]) -> SysResult {
-    check_sched_pid(t, a[0] as i32)?;
+    let target = sched_target(t, a[0] as i32)?;
     if a[1] == 0 {
         return Err(Errno::EINVAL);
     }
-    t.mm.write_obj(a[1], &0i32)?;
+    let prio = target.sched.lock().1;
+    t.mm.write_obj(a[1], &prio)?;
+    Ok(0)
+}
+
+/// Sets `policy` (with SCHED_RESET_ON_FORK) and `prio` for `target`, as
+/// sched_setscheduler checks them: real-time policies need priority 1..99
+/// and CAP_SYS_NICE, the others priority 0.
+fn set_sched(
+    t: &Task,
+    target: &crate::kernel::thread_group::TaskHandle,
+    policy: i32,
+    prio: i32,
+) -> SysResult {
+    const CAP_SYS_NICE: u32 = 23;
+    match policy & !libc::SCHED_RESET_ON_FORK {
+        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE if prio == 0 => {}
+        libc::SCHED_FIFO | libc::SCHED_RR if (1..=99).contains(&prio) => {
+            if t.creds.caps_effective & (1 << CAP_SYS_NICE) == 0 {
+                return Err(Errno::EPERM);
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    *target.sched.lock() = (policy, prio);
     Ok(0)
 }
 
 pub fn sched_setparam(t: &mut Task, a: [u64; 6]) -> SysResult {
-    check_sched_pid(t, a[0] as i32)?;
+    let target = sched_target(t, a[0] as i32)?;
     if a[1] == 0 {
         return Err(Errno::EINVAL);
     }
     let prio: i32 = t.mm.read_obj(a[1])?;
-    if prio != 0 {
-        return Err(Errno::EINVAL);
-    }
-    Ok(0)
+    let policy = target.sched.lock().0;
+    set_sched(t, &target, policy, prio)
 }
 
 pub fn sched_getscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
-    check_sched_pid(t, a[0] as i32)?;
-    Ok(libc::SCHED_OTHER as u64)
+    let target = sched_target(t, a[0] as i32)?;
+    let policy = target.sched.lock().0;
+    Ok(policy as u64)
 }
 
 pub fn sched_setscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
-    check_sched_pid(t, a[0] as i32)?;
-    let policy = a[1] as i32 & !libc::SCHED_RESET_ON_FORK;
-    if a[2] == 0 {
+    let target = sched_target(t, a[0] as i32)?;
+    if a[2] == 0 || (a[1] as i32) < 0 {
         return Err(Errno::EINVAL);
     }
     let prio: i32 = t.mm.read_obj(a[2])?;
-    match policy {
-        libc::SCHED_OTHER | libc::SCHED_BATCH | libc::SCHED_IDLE if prio == 0 => Ok(0),
-        libc::SCHED_FIFO | libc::SCHED_RR if (1..=99).contains(&prio) => {
-            // Real-time scheduling is not offered inside the sandbox.
-            Err(Errno::EPERM)
-        }
-        _ => Err(Errno::EINVAL),
-    }
+    set_sched(t, &target, a[1] as i32, prio)
 }
 
 pub fn sched_get_priority_max(_t: &mut Task, a: [u64; 6]) -> SysResult {
