@@ -889,6 +889,35 @@ TEST(execve_enotdir_and_efault)
     EXPECT_EQ(exec_in_child(BAD_PTR, argv), 200 + EFAULT);
 }
 
+TEST(execveat_nofollow_and_empty_path)
+{
+    ASSERT_OK(pu_write_elf(sct_path("exit5"), PU_ELF_EXIT, 5));
+    unlink(sct_path("link"));
+    ASSERT_OK(symlink(sct_path("exit5"), sct_path("link")));
+    char *argv[] = {"x", NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        syscall(SYS_execveat, AT_FDCWD, sct_path("link"), argv, environ, AT_SYMLINK_NOFOLLOW);
+        _exit(200 + errno);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 200 + ELOOP);
+    /* An fd and an empty path run the file itself. */
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(sct_path("exit5"), O_RDONLY);
+        syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+        _exit(200 + errno);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 5);
+    /* Following the link (no flag) runs the target. */
+    pid = fork();
+    if (pid == 0) {
+        syscall(SYS_execveat, AT_FDCWD, sct_path("link"), argv, environ, 0);
+        _exit(200 + errno);
+    }
+    EXPECT_EQ(pu_code(pu_wait(pid)), 5);
+}
+
 TEST(execve_keeps_pid_and_parent)
 {
     /* The exec'd program pauses; the pid we forked must be the one we kill. */

@@ -247,7 +247,7 @@ table! {
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
     317 => process::seccomp, Partial("no SECCOMP_RET_USER_NOTIF listeners");
     318 => info::getrandom, Full;
-    322 => process::execveat, Partial("AT_SYMLINK_NOFOLLOW is not checked");
+    322 => process::execveat, Full;
     325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
     332 => fs::statx, Full;
     436 => fs::close_range, Full;

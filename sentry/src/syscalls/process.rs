@@ -77,6 +77,13 @@ pub fn execveat(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         path = full;
     }
+    // AT_SYMLINK_NOFOLLOW: a symlink as the program is ELOOP.
+    if flags & libc::AT_SYMLINK_NOFOLLOW != 0 && !path.is_empty() {
+        let d = t.walker().walk(&path, false)?;
+        if d.inode.stat()?.is_symlink() {
+            return Err(Errno::ELOOP);
+        }
+    }
     do_execve(t, path, a[2], a[3])
 }
 
