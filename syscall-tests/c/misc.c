@@ -1,6 +1,7 @@
 /* Process identity, uname, sysinfo, rlimits, getrandom, clocks and sleeps,
  * arch_prctl, set_tid_address. */
 #include "harness.h"
+#include "proc_util.h"
 
 #include <asm/prctl.h>
 #include <sys/mman.h>
@@ -390,10 +391,7 @@ TEST(rlimit_fsize_truncates_then_efbig)
             _exit(4);
         _exit(0);
     }
-    int st;
-    ASSERT_EQ(waitpid(pid, &st, 0), pid);
-    EXPECT_TRUE(WIFEXITED(st));
-    EXPECT_EQ(WEXITSTATUS(st), 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
 }
 
 TEST(rlimit_as_limits_mmap)
@@ -409,8 +407,5 @@ TEST(rlimit_as_limits_mmap)
         p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         _exit(p == MAP_FAILED ? 3 : 0);
     }
-    int st;
-    ASSERT_EQ(waitpid(pid, &st, 0), pid);
-    EXPECT_TRUE(WIFEXITED(st));
-    EXPECT_EQ(WEXITSTATUS(st), 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
 }

@@ -598,8 +598,5 @@ TEST(sched_policies_recorded_and_inherited)
         }
         _exit(0);
     }
-    int st;
-    ASSERT_EQ(waitpid(pid, &st, 0), pid);
-    EXPECT_TRUE(WIFEXITED(st));
-    EXPECT_EQ(WEXITSTATUS(st), 0);
+    EXPECT_EQ(pu_code(pu_wait(pid)), 0);
 }
