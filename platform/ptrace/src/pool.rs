@@ -20,7 +20,11 @@ use crate::stub::StubPage;
 use crate::subprocess::{get_regs, resume, set_regs, wait};
 
 /// How many parked stubs the pool keeps.
-const READY: usize = 2;
+const READY: usize = 6;
+/// The pool thread is woken to refill only when this few are left: a
+/// wakeup costs the waker an inter-processor interrupt (microseconds under
+/// virtualization), so it is paid once per few stubs rather than per stub.
+const LOW: usize = 3;
 
 /// A parked stub, ready to be seized.
 pub struct ParkedStub {
@@ -80,7 +84,9 @@ impl StubPool {
         let mut st = self.shared.state.lock();
         loop {
             if let Some(s) = st.ready.pop() {
-                self.shared.changed.notify_all();
+                if st.ready.len() <= LOW {
+                    self.shared.changed.notify_all();
+                }
                 return Ok(s);
             }
             if let Some(why) = &st.failed {

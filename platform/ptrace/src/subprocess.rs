@@ -333,8 +333,10 @@ impl Subprocess {
     /// code at `rip` runs again: those that take away or replace what the
     /// host maps now must; new mappings the application is about to use
     /// (its code, small ones like a heap chunk or TLS) are best made now
-    /// too. Others (an image reserved in one go, then mapped piece by
-    /// piece) wait until the application faults on them.
+    /// too, and so are small writable ones even inside a larger run (a
+    /// library's data segment, which relocation writes at once). Others
+    /// (an image reserved in one go, then mapped piece by piece) wait until
+    /// the application faults on them.
     pub fn must_flush(&self, rip: u64) -> bool {
         /// New mappings up to this size are made at once.
         const SMALL: u64 = 64 << 10;
@@ -349,6 +351,9 @@ impl Subprocess {
         let mut run: Option<(u64, u64)> = None;
         for op in p.ops.iter().filter(|op| op.nr == libc::SYS_mmap as u64) {
             let (start, end) = op.range();
+            if op.args[2] & libc::PROT_WRITE as u64 != 0 && end - start <= SMALL {
+                return true;
+            }
             run = match run {
                 Some((s, e)) if e == start => Some((s, end)),
                 Some((s, e)) if e - s <= SMALL || (s..e).contains(&rip) => return true,
@@ -520,8 +525,9 @@ fn op_name(nr: u64) -> &'static str {
 /// The regset of the XSAVE area (elf.h's NT_X86_XSTATE).
 const NT_X86_XSTATE: usize = 0x202;
 
-/// Size of the XSAVE area with every feature the CPU enables (CPUID 0xD).
+/// Size of the XSAVE area with every feature the CPU enables (CPUID 0xD),
+/// asked once: CPUID traps to the hypervisor in a virtual machine.
 fn xsave_size() -> usize {
-    let r = std::arch::x86_64::__cpuid_count(0xd, 0);
-    (r.ebx as usize).max(4096)
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| (std::arch::x86_64::__cpuid_count(0xd, 0).ebx as usize).max(4096))
 }

@@ -641,6 +641,9 @@ impl Task {
                 self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
+        // Files close before the parent hears of the exit, as on Linux (a
+        // parent that reaped its child then sees end-of-file on a pipe).
+        drop(std::mem::take(&mut self.fds));
         let mut mine = self.thread_times();
         if !last_thread_of(self.group()) {
             // Application time is counted per address space by the last one.

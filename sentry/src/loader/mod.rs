@@ -352,9 +352,11 @@ struct Auxv {
     ids: (u32, u32, u32, u32),
 }
 
+/// AT_HWCAP: CPUID leaf 1's edx, asked once (CPUID traps to the
+/// hypervisor in a virtual machine and costs microseconds).
 fn hwcap() -> u64 {
-    let r = std::arch::x86_64::__cpuid(1);
-    r.edx as u64
+    static HWCAP: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *HWCAP.get_or_init(|| std::arch::x86_64::__cpuid(1).edx as u64)
 }
 
 /// Writes strings, argv, envp and auxv on a new stack; returns the initial rsp.
