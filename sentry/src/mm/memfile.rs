@@ -169,7 +169,7 @@ impl MemoryFile {
         // SAFETY: as above.
         let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), data, libc::SEEK_HOLE) };
         let to = (hole.max(data) as u64).min(end).max(data as u64 + 1);
-        Some((page_down(data as u64), page_up(to).min(end)))
+        Some((page_down(data as u64).max(cur), page_up(to).min(end)))
     }
 
     /// Gives the pages of `[off, off + len)` back to the host; they read as
