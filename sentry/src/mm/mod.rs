@@ -1015,8 +1015,11 @@ impl MemoryManager {
         let mut out = Vec::new();
         let mut cur = addr;
         loop {
-            // Read up to the end of the page, so we never fault past the string.
-            let chunk = (PAGE - cur % PAGE) as usize;
+            // Read a little at a time (strings are mostly short, and often
+            // packed together, as argv and envp are), never past the end of
+            // the page, so we never fault past the string.
+            const STEP: u64 = 256;
+            let chunk = (PAGE - cur % PAGE).min(STEP) as usize;
             let start = out.len();
             out.resize(start + chunk, 0);
             self.copy_in(cur, &mut out[start..])?;
