@@ -71,6 +71,29 @@ TEST(fork_grandchild_ppid_is_child)
     EXPECT_EQ(pu_code(pu_wait(pid)), 0);
 }
 
+TEST(exit_closes_files_before_the_parent_is_told)
+{
+    /* A child's files are closed before its exit is reported: once
+     * waitpid returns, the pipe it held has no writer left. */
+    int p[2];
+    ASSERT_OK(pipe(p));
+    pid_t pid = fork();
+    ASSERT_OK(pid);
+    if (pid == 0) {
+        close(p[0]);
+        _exit(0); /* the write end is closed by the exit */
+    }
+    close(p[1]);
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    EXPECT_EQ(poll(&pfd, 1, 0), 1);
+    EXPECT_TRUE(pfd.revents & POLLHUP);
+    char c;
+    EXPECT_EQ(read(p[0], &c, 1), 0);
+    close(p[0]);
+}
+
 TEST(fork_memory_is_copied)
 {
     global_value = 5;

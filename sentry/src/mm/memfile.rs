@@ -141,10 +141,7 @@ impl MemoryFile {
         static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
         let end = off + len;
         let mut cur = off;
-        while cur < end {
-            let Some((from, to)) = self.data_run(cur, end) else {
-                return;
-            };
+        while let Some((from, to)) = self.data_run(cur, end) {
             if to - from > WRITE_MAX {
                 self.punch(from, to - from);
             } else {
