@@ -69,13 +69,17 @@ impl StubPool {
             }),
         };
         let shared = pool.shared.clone();
+        let (started_tx, started_rx) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("stub-pool".into())
-            .spawn(move || shared.run(stub, memfd, ctrl.fd(), &filter))
+            .spawn(move || shared.run(stub, memfd, ctrl.fd(), &filter, started_tx))
             .map_err(|e| Error::Host {
                 op: "spawn stub pool thread",
                 source: e,
             })?;
+        // The thread lowers its priority once it has made the template,
+        // which must happen before the sentry's seccomp filter forbids it.
+        let _ = started_rx.recv();
         Ok(pool)
     }
 
@@ -115,11 +119,24 @@ impl StubPool {
 }
 
 impl Shared {
-    fn run(&self, stub: StubPage, memfd: i32, ctrlfd: i32, filter: &[seccompiler::sock_filter]) {
+    fn run(
+        &self,
+        stub: StubPage,
+        memfd: i32,
+        ctrlfd: i32,
+        filter: &[seccompiler::sock_filter],
+        started: std::sync::mpsc::SyncSender<()>,
+    ) {
         let template = stub.spawn(memfd, ctrlfd, filter).and_then(|pid| {
             let regs = get_regs(pid)?;
             Ok((pid, regs))
         });
+        // Refills run at the lowest priority: they use idle time and never
+        // delay a task, whose CPU they would otherwise take (the template,
+        // made above, and the stubs forked from it keep normal priority).
+        // SAFETY: setpriority of the calling thread only.
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+        let _ = started.send(());
         let mut st = self.state.lock();
         let template = match template {
             Ok(t) => t,

@@ -66,8 +66,9 @@ std::arch::global_asm!(
     "int3",
     "jmp 2b",
     // A batch of system calls: rdi = array of {nr, args[6]}, rsi = count.
-    // Stops at the first failure; r14 = how many succeeded, rax = the
-    // last result.
+    // Traps with int3 when all succeeded (so that the tracer need not read
+    // registers), with ud2 at the first failure: r14 = how many
+    // succeeded, rax = the failed one's result.
     ".globl runsc_stub_batch",
     "runsc_stub_batch:",
     "mov r12, rdi",
@@ -86,10 +87,12 @@ std::arch::global_asm!(
     "mov r9, [r12 + 48]",
     "syscall",
     "cmp rax, -4095",
-    "jae 5f",
+    "jae 6f",
     "add r12, 56",
     "inc r14",
     "jmp 4b",
+    "6:",
+    "ud2",
     "5:",
     "int3",
     ".globl runsc_stub_syscall",

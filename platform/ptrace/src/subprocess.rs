@@ -273,6 +273,15 @@ impl Subprocess {
     /// in int3) with the syscall registers set to `nr` and `args`; returns
     /// its registers at the int3.
     fn run_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<Regs> {
+        let tid = self.start_stub(rip, nr, args)?;
+        match self.finish_stub(tid, nr)? {
+            libc::SIGTRAP => get_regs(tid),
+            sig => Err(self.stub_fault(tid, nr, sig)),
+        }
+    }
+
+    /// Starts stub code at `rip` in the calling thread's stub thread.
+    fn start_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<libc::pid_t> {
         let tid = self.current()?;
         INJECTS.with(|n| n.set(n.get() + 1));
         let mut regs = self.template;
@@ -287,26 +296,35 @@ impl Subprocess {
         regs.rip = rip;
         set_regs(tid, &regs)?;
         resume(tid, libc::PTRACE_CONT)?;
+        Ok(tid)
+    }
+
+    /// Waits until stub code started by `start_stub` traps; returns the
+    /// signal it stopped with (SIGTRAP at its int3, another for a fault).
+    fn finish_stub(&self, tid: libc::pid_t, nr: i64) -> Result<i32> {
         loop {
             let status = wait(tid)?;
             if !libc::WIFSTOPPED(status) {
-                return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
+                return Err(Error::RunnerDied(format!(
+                    "stub exited running {nr}: {status:#x}"
+                )));
             }
             match libc::WSTOPSIG(status) {
-                libc::SIGTRAP => break,
-                libc::SIGSEGV | libc::SIGBUS | libc::SIGILL => {
-                    let r = get_regs(tid)?;
-                    return Err(Error::RunnerDied(format!(
-                        "stub faulted injecting syscall {nr} (signal {}, rip {:#x})",
-                        libc::WSTOPSIG(status),
-                        r.rip
-                    )));
+                sig @ (libc::SIGTRAP | libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) => {
+                    return Ok(sig)
                 }
                 // Some other signal arrived first; drop it and go on.
                 _ => resume(tid, libc::PTRACE_CONT)?,
             }
         }
-        get_regs(tid)
+    }
+
+    /// The error for stub code that stopped with `sig` instead of its int3.
+    fn stub_fault(&self, tid: libc::pid_t, nr: i64, sig: i32) -> Error {
+        let rip = get_regs(tid).map_or(0, |r| r.rip);
+        Error::RunnerDied(format!(
+            "stub faulted injecting syscall {nr} (signal {sig}, rip {rip:#x})"
+        ))
     }
 
     fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
@@ -383,17 +401,23 @@ impl Subprocess {
                 for chunk in ops.chunks(OPS_PER_SLOT) {
                     slot.write(chunk);
                     let addr = self.stub.ctrl_addr() + slot.offset();
-                    let regs = self.run_stub(
-                        self.stub.batch_addr(),
-                        0,
-                        [addr, chunk.len() as u64, 0, 0, 0, 0],
-                    )?;
-                    let done = (regs.r14 as usize).min(chunk.len());
+                    let args = [addr, chunk.len() as u64, 0, 0, 0, 0];
+                    let tid = self.start_stub(self.stub.batch_addr(), 0, args)?;
+                    let done = match self.finish_stub(tid, 0)? {
+                        libc::SIGTRAP => chunk.len(),
+                        // ud2: the op after the r14 that succeeded failed.
+                        libc::SIGILL => {
+                            let regs = get_regs(tid)?;
+                            let done = (regs.r14 as usize).min(chunk.len() - 1);
+                            for op in &chunk[..done] {
+                                op.apply_to(mapped);
+                            }
+                            return self.check(op_name(chunk[done].nr), regs.rax as i64);
+                        }
+                        sig => return Err(self.stub_fault(tid, 0, sig)),
+                    };
                     for op in &chunk[..done] {
                         op.apply_to(mapped);
-                    }
-                    if done < chunk.len() {
-                        return self.check(op_name(chunk[done].nr), regs.rax as i64);
                     }
                 }
                 Ok(())

@@ -785,7 +785,8 @@ impl Task {
         let group = self.child_group(pid, how);
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let threads = &self.kernel.threads;
-        let spawned = threads.run(format!("task-{pid}"), move || {
+        let home = proto.home;
+        let spawned = threads.run(format!("task-{pid}"), home, move || {
             let made = (|| {
                 let asp = kernel
                     .platform
@@ -890,7 +891,8 @@ impl Task {
         let mm = self.mm.clone();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let threads = &self.kernel.threads;
-        let spawned = threads.run(format!("task-{tid}"), move || {
+        let home = proto.home;
+        let spawned = threads.run(format!("task-{tid}"), home, move || {
             if let Err(e) = mm.address_space().adopt_thread(token) {
                 log::warn!("clone: thread {tid} could not start: {e}");
                 let _ = ready_tx.send(Err(Errno::EAGAIN));

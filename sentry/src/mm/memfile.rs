@@ -113,15 +113,43 @@ impl MemoryFile {
     /// where the host still holds them, which is cheaper than giving them
     /// back and getting fresh ones.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        let (off, dirty) = self.take(len)?;
+        if dirty {
+            self.zero(off, len);
+        }
+        Ok(off)
+    }
+
+    /// Reserves `len` bytes holding a copy of `[src, src + len)`: like
+    /// [`MemoryFile::allocate`] and [`MemoryFile::copy_populated`], but a
+    /// recycled range is zeroed only where the copy does not write.
+    pub fn allocate_copy(&self, src: u64, len: u64) -> Result<u64, Errno> {
+        let (dst, dirty) = self.take(len)?;
+        let end = src + len;
+        let mut cur = src;
+        while let Some((from, to)) = self.data_run(cur, end) {
+            if dirty {
+                self.zero(dst + (cur - src), from - cur);
+            }
+            self.write_from(self.ptr(from, to - from), to - from, dst + (from - src));
+            cur = to;
+        }
+        if dirty {
+            self.zero(dst + (cur - src), end - cur);
+        }
+        Ok(dst)
+    }
+
+    /// Takes `len` bytes from the free ranges; says whether they may hold
+    /// old data (a recycled range).
+    fn take(&self, len: u64) -> Result<(u64, bool), Errno> {
         let mut free = self.free.lock();
         if let Some(off) = take_first_fit(&mut free.dirty, len) {
             free.dirty_bytes -= len;
-            drop(free);
-            self.zero(off, len);
-            return Ok(off);
+            return Ok((off, true));
         }
         if let Some(off) = take_first_fit(&mut free.clean, len) {
-            return Ok(off);
+            return Ok((off, false));
         }
         // Out of clean space: give the recycled ranges back and retry.
         let dirty = std::mem::take(&mut free.dirty);
@@ -130,12 +158,16 @@ impl MemoryFile {
             self.punch(off, dlen);
             insert_coalesced(&mut free.clean, off, dlen);
         }
-        take_first_fit(&mut free.clean, len).ok_or(Errno::ENOMEM)
+        let off = take_first_fit(&mut free.clean, len).ok_or(Errno::ENOMEM)?;
+        Ok((off, false))
     }
 
     /// Makes `[off, off + len)` read as zero, touching only the pages the
     /// host holds.
     fn zero(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
         /// Populated runs longer than this are punched rather than written.
         const WRITE_MAX: u64 = 256 << 10;
         static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
@@ -374,5 +406,28 @@ mod tests {
         mf.copy_populated(b, d, 4 * PAGE);
         // SAFETY: in bounds, test only.
         assert_eq!(unsafe { *mf.ptr(d + PAGE, 1) }, 4);
+    }
+
+    #[test]
+    fn copy_into_a_recycled_range_leaves_no_old_data() {
+        let mf = MemoryFile::new(64 * PAGE).unwrap();
+        let old = mf.allocate(4 * PAGE).unwrap();
+        for i in 0..4 {
+            // SAFETY: in bounds, test only.
+            unsafe { *mf.ptr(old + i * PAGE + 9, 1) = 0xee };
+        }
+        // The source holds data in its second page only.
+        let src = mf.allocate(4 * PAGE).unwrap();
+        // SAFETY: in bounds, test only.
+        unsafe { *mf.ptr(src + PAGE + 1, 1) = 5 };
+        mf.release(old, 4 * PAGE);
+        let dst = mf.allocate_copy(src, 4 * PAGE).unwrap();
+        assert_eq!(dst, old);
+        for i in 0..4 {
+            // SAFETY: in bounds, test only.
+            assert_eq!(unsafe { *mf.ptr(dst + i * PAGE + 9, 1) }, 0);
+        }
+        // SAFETY: in bounds, test only.
+        assert_eq!(unsafe { *mf.ptr(dst + PAGE + 1, 1) }, 5);
     }
 }

@@ -123,6 +123,18 @@ impl MemRange {
     }
 }
 
+impl MemRange {
+    /// Allocates `len` bytes holding a copy of memory-file offset `src`.
+    pub fn copy_of(mf: &Arc<MemoryFile>, src: u64, len: u64) -> Result<Arc<MemRange>, Errno> {
+        let off = mf.allocate_copy(src, len)?;
+        Ok(Arc::new(MemRange {
+            mf: mf.clone(),
+            off,
+            len,
+        }))
+    }
+}
+
 impl Drop for MemRange {
     fn drop(&mut self) {
         self.mf.release(self.off, self.len);
@@ -521,9 +533,7 @@ impl MemoryManager {
             // A small writable one (a data segment) is written at once: copy
             // it now rather than on the first write fault.
             let (range, memoff, cow) = if perms.write && cached_len <= EAGER_COPY_MAX {
-                let own = MemRange::new(&self.mf, cached_len)?;
-                self.mf
-                    .copy_populated(cache.off + f.offset, own.off, cached_len);
+                let own = MemRange::copy_of(&self.mf, cache.off + f.offset, cached_len)?;
                 let off = own.off;
                 (own, off, false)
             } else {
@@ -835,8 +845,7 @@ impl MemoryManager {
             return Ok(());
         }
         if Arc::strong_count(&vma.range) > 1 {
-            let range = MemRange::new(&self.mf, vma.len())?;
-            self.mf.copy_populated(vma.memoff, range.off, vma.len());
+            let range = MemRange::copy_of(&self.mf, vma.memoff, vma.len())?;
             vma.memoff = range.off;
             vma.range = range;
             vma.cow = false;
