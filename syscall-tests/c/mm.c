@@ -1,7 +1,9 @@
 /* mmap/munmap/mprotect/mremap/brk/madvise. */
 #include "harness.h"
 
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 static long page(void)
 {
@@ -443,4 +445,67 @@ TEST(mincore_reports_touched_pages_and_errors)
     EXPECT_ERRNO(mincore(p, ps, NULL), EFAULT);
     EXPECT_OK(munmap(p, 3 * ps));
     EXPECT_ERRNO(mincore(p, ps, v), ENOMEM);
+}
+
+TEST(syscall_right_after_mprotect_is_emulated)
+{
+    /* In the sandbox the stub returns to the application by itself after
+     * making the mprotect: the system call after it must still reach the
+     * sentry (a pid of the sandbox, a write to the sandbox's pipe). */
+    size_t ps = page();
+    char *p = map_anon(ps);
+    ASSERT_NE(p, MAP_FAILED);
+    pid_t pid = getpid();
+    int fds[2];
+    ASSERT_OK(pipe(fds));
+    for (int i = 0; i < 200; i++) {
+        ASSERT_OK(mprotect(p, ps, (i & 1) ? PROT_READ | PROT_WRITE : PROT_READ));
+        ASSERT_EQ(syscall(SYS_getpid), pid);
+        ASSERT_OK(mprotect(p, ps, PROT_READ | PROT_WRITE));
+        ASSERT_EQ(syscall(SYS_write, fds[1], "x", 1), 1);
+        p[i] = 1;
+    }
+    char buf[256];
+    EXPECT_EQ(read(fds[0], buf, sizeof(buf)), 200);
+    close(fds[0]);
+    close(fds[1]);
+    EXPECT_OK(munmap(p, ps));
+}
+
+static volatile sig_atomic_t mm_alarms;
+static void mm_on_alarm(int sig)
+{
+    (void)sig;
+    mm_alarms++;
+}
+
+TEST(mprotect_churn_under_timer_signals_keeps_protections)
+{
+    /* Signals that interrupt the application while its mapping changes
+     * are being made must not lose any of them. */
+    size_t ps = page();
+    volatile char *p = map_anon(4 * ps);
+    ASSERT_NE(p, MAP_FAILED);
+    struct sigaction sa = {0};
+    sa.sa_handler = mm_on_alarm;
+    sa.sa_flags = SA_RESTART;
+    ASSERT_OK(sigaction(SIGALRM, &sa, NULL));
+    struct itimerval it = {{0, 200}, {0, 200}};
+    ASSERT_OK(setitimer(ITIMER_REAL, &it, NULL));
+    long sum = 0;
+    for (int i = 0; i < 5000; i++) {
+        char *q = (char *)p + (i % 4) * ps;
+        ASSERT_OK(mprotect(q, ps, PROT_READ));
+        sum += q[0];
+        ASSERT_OK(mprotect(q, ps, PROT_READ | PROT_WRITE));
+        q[0]++;
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    ASSERT_OK(setitimer(ITIMER_REAL, &off, NULL));
+    signal(SIGALRM, SIG_DFL);
+    for (int k = 0; k < 4; k++)
+        EXPECT_EQ((unsigned char)p[k * ps], 5000 / 4 % 256);
+    EXPECT_TRUE(mm_alarms > 0);
+    EXPECT_OK(munmap((void *)p, 4 * ps));
+    (void)sum;
 }

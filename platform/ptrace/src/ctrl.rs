@@ -6,6 +6,11 @@
 //! Each tracer thread owns one page (a slot) while it lives; stubs map the
 //! whole file read-only at [`crate::StubPage::ctrl_addr`], so that no
 //! application thread can change what another tracer's stub will run.
+//!
+//! A second file of the same kind, the frames file, has one page per stub,
+//! mapped read-only in that stub only ([`crate::StubPage::frame_addr`]):
+//! it carries the batch and the application's registers for
+//! `runsc_stub_return`, which no other application may read.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
@@ -76,8 +81,12 @@ pub fn drop_overwritten(ops: &mut Vec<Op>) {
     });
 }
 
-/// How many ops fit in one slot.
-pub const OPS_PER_SLOT: usize = PAGE_SIZE as usize / std::mem::size_of::<Op>();
+/// Bytes at the end of a slot for a register frame (see
+/// `runsc_stub_return`): user_regs_struct up to ss.
+const FRAME_LEN: usize = 21 * 8;
+
+/// How many ops fit in one slot (before its frame).
+pub const OPS_PER_SLOT: usize = (PAGE_SIZE as usize - FRAME_LEN) / std::mem::size_of::<Op>();
 
 /// The control file, mapped writable in the sentry.
 pub struct ControlFile {
@@ -93,10 +102,10 @@ unsafe impl Send for ControlFile {}
 unsafe impl Sync for ControlFile {}
 
 impl ControlFile {
-    /// Creates and maps the (sparse) control file.
-    pub fn new() -> Result<Arc<ControlFile>> {
+    /// Creates and maps a (sparse) control file named `name`.
+    pub fn new(name: &std::ffi::CStr) -> Result<Arc<ControlFile>> {
         // SAFETY: the name is a valid C string.
-        let fd = unsafe { libc::memfd_create(c"runsc-stub-control".as_ptr(), libc::MFD_CLOEXEC) };
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
             return Err(Error::last_os("memfd_create control"));
         }
@@ -169,6 +178,33 @@ impl Slot {
         unsafe {
             let dst = self.file.base.cast::<u8>().add(self.offset() as usize);
             std::ptr::copy_nonoverlapping(ops.as_ptr(), dst.cast::<Op>(), ops.len());
+        }
+    }
+}
+
+impl Slot {
+    /// Offset of the slot's register frame in the control file.
+    pub fn frame_offset(&self) -> u64 {
+        self.offset() + PAGE_SIZE - FRAME_LEN as u64
+    }
+
+    /// Writes the register frame `runsc_stub_return` loads: `regs` up to
+    /// and including ss.
+    pub fn write_frame(&self, regs: &platform::Regs) {
+        const _: () = assert!(std::mem::size_of::<platform::Regs>() >= FRAME_LEN);
+        // SAFETY: as in `write`; Regs is plain u64s in user_regs_struct
+        // order, of which the first FRAME_LEN bytes are copied.
+        unsafe {
+            let dst = self
+                .file
+                .base
+                .cast::<u8>()
+                .add(self.frame_offset() as usize);
+            std::ptr::copy_nonoverlapping(
+                (regs as *const platform::Regs).cast::<u8>(),
+                dst,
+                FRAME_LEN,
+            );
         }
     }
 }

@@ -9,6 +9,15 @@
 //! and is the only one that runs it. Stubs come ready-made from a pool
 //! (`pool`), stub threads no task uses are parked for reuse, and tracers
 //! keep to one CPU with their stubs (`cpus`).
+//!
+//! Mapping changes that must be made before the application runs again
+//! (after mmap, mprotect, munmap, a lazy-mapping fault) go on the way back
+//! to it: the stub makes them and then loads the application's registers
+//! itself (`runsc_stub_return`), which saves a stop per change. The
+//! application then runs under `PTRACE_CONT` until its next stop; its next
+//! system call stops through the stub's seccomp filter instead of
+//! `PTRACE_SYSEMU` (`SECCOMP_RET_TRACE`), since the filter lets through
+//! only calls that carry the stub key (see `stub::StubKey`).
 
 mod cpus;
 mod ctrl;
@@ -46,12 +55,13 @@ impl PtracePlatform {
     /// memory file, which every stub keeps at [`stub::STUB_MEMFD`].
     pub fn new(memfd: i32) -> Result<PtracePlatform> {
         let stub = StubPage::install()?;
-        let ctrl = ctrl::ControlFile::new()?;
-        let filter = Arc::new(stub::stub_filter()?);
+        let ctrl = ctrl::ControlFile::new(c"runsc-stub-control")?;
+        let frames = ctrl::ControlFile::new(c"runsc-stub-frames")?;
+        let filter = Arc::new(stub::stub_filter(stub.key)?);
         Ok(PtracePlatform {
             stub,
             cpus: Arc::new(Cpus::new()),
-            pool: StubPool::start(stub, memfd, ctrl.clone(), filter)?,
+            pool: StubPool::start(stub, memfd, ctrl.clone(), frames, filter)?,
             ctrl,
         })
     }
@@ -179,19 +189,41 @@ impl Context for PtraceContext {
 
 impl PtraceContext {
     /// Runs application code in stub thread `tid` until it stops for the
-    /// sentry. New mappings are made when the application first faults on
-    /// them, then it goes on.
+    /// sentry. Mapping changes it must see are made on the way (see
+    /// [`Subprocess::start_return`]); new mappings that can wait are made
+    /// when the application first faults on them, then it goes on.
     fn run(&mut self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<Stop> {
+        let mut returning = None;
         if sp.must_flush(regs.rip) {
-            sp.flush()?;
+            returning = sp.start_return(regs)?;
         }
         loop {
-            let status = self.resume(sp, tid, regs)?;
+            let status = self.resume(sp, tid, regs, returning.is_some())?;
             if !libc::WIFSTOPPED(status) {
                 return Err(Error::RunnerDied(format!("stub exited: {status:#x}")));
             }
+            let stopped = get_regs(tid)?;
+            if let Some(ops) = returning.take() {
+                if sp.stub().contains(stopped.rip) {
+                    // Stopped before it got back to the application: a
+                    // kick, or a frame the CPU refused (the host then
+                    // reports the application's own fault on resume).
+                    sp.finish_return(tid, status, &stopped, &ops, regs)?;
+                    self.held = None;
+                    if status >> 16 != 0 || libc::WSTOPSIG(status) == KICK {
+                        return Ok(Stop::Interrupted);
+                    }
+                    continue;
+                }
+            }
+            *regs = stopped;
             let sig = libc::WSTOPSIG(status);
-            *regs = get_regs(tid)?;
+            if subprocess::is_seccomp_stop(status) {
+                // The host still holds the system call number in orig_rax:
+                // the next resume must load every register.
+                self.held = None;
+                return Ok(Stop::Syscall);
+            }
             self.held = Some((tid, subprocess::injects(), *regs));
             if sig == libc::SIGTRAP | 0x80 {
                 return Ok(Stop::Syscall);
@@ -201,7 +233,7 @@ impl PtraceContext {
                 return Ok(Stop::Interrupted);
             }
             if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && sp.has_pending() {
-                sp.flush()?;
+                returning = sp.start_return(regs)?;
                 continue;
             }
             let info = siginfo(tid)?;
@@ -223,18 +255,30 @@ impl PtraceContext {
     }
 
     /// Resumes stub thread `tid` in application code with `regs` and waits
-    /// until it stops; returns the wait status.
-    fn resume(&self, sp: &Subprocess, tid: libc::pid_t, regs: &mut Regs) -> Result<i32> {
-        let held = self
-            .held
-            .as_ref()
-            .filter(|(t, n, _)| *t == tid && *n == subprocess::injects())
-            .map(|(_, _, r)| r);
-        sp.set_app_regs(tid, regs, held)?;
+    /// until it stops; returns the wait status. With `returning`, the
+    /// thread is already set to run stub code that returns to `regs`.
+    fn resume(
+        &self,
+        sp: &Subprocess,
+        tid: libc::pid_t,
+        regs: &mut Regs,
+        returning: bool,
+    ) -> Result<i32> {
+        let request = if returning {
+            libc::PTRACE_CONT
+        } else {
+            let held = self
+                .held
+                .as_ref()
+                .filter(|(t, n, _)| *t == tid && *n == subprocess::injects())
+                .map(|(_, _, r)| r);
+            sp.set_app_regs(tid, regs, held)?;
+            libc::PTRACE_SYSEMU
+        };
         self.running
             .0
             .store(((sp.pid() as i64) << 32) | tid as i64, Ordering::SeqCst);
-        let r = resume(tid, libc::PTRACE_SYSEMU).and_then(|_| wait(tid));
+        let r = resume(tid, request).and_then(|_| wait(tid));
         self.running.0.store(0, Ordering::SeqCst);
         r
     }

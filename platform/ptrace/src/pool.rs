@@ -15,7 +15,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 use platform::{Error, Regs, Result};
 
-use crate::ctrl::ControlFile;
+use crate::ctrl::{ControlFile, Slot};
 use crate::stub::StubPage;
 use crate::subprocess::{get_regs, resume, set_regs, wait};
 
@@ -33,6 +33,9 @@ pub struct ParkedStub {
     /// Its registers at birth: the segment selectors and the template for
     /// injected system calls.
     pub template: Regs,
+    /// Its own control page, mapped at [`StubPage::frame_addr`] in it and in
+    /// no other stub (None when all were taken).
+    pub frame: Option<Slot>,
 }
 
 /// The pool; cheap to clone.
@@ -60,6 +63,7 @@ impl StubPool {
         stub: StubPage,
         memfd: i32,
         ctrl: Arc<ControlFile>,
+        frames: Arc<ControlFile>,
         filter: Arc<seccompiler::BpfProgram>,
     ) -> Result<StubPool> {
         let pool = StubPool {
@@ -72,7 +76,7 @@ impl StubPool {
         let (started_tx, started_rx) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("stub-pool".into())
-            .spawn(move || shared.run(stub, memfd, ctrl.fd(), &filter, started_tx))
+            .spawn(move || shared.run(stub, memfd, (ctrl.fd(), &frames), &filter, started_tx))
             .map_err(|e| Error::Host {
                 op: "spawn stub pool thread",
                 source: e,
@@ -123,14 +127,16 @@ impl Shared {
         &self,
         stub: StubPage,
         memfd: i32,
-        ctrlfd: i32,
+        (ctrlfd, frames): (i32, &Arc<ControlFile>),
         filter: &[seccompiler::sock_filter],
         started: std::sync::mpsc::SyncSender<()>,
     ) {
-        let template = stub.spawn(memfd, ctrlfd, filter).and_then(|pid| {
-            let regs = get_regs(pid)?;
-            Ok((pid, regs))
-        });
+        let template = stub
+            .spawn(memfd, (ctrlfd, frames.fd()), filter)
+            .and_then(|pid| {
+                let regs = get_regs(pid)?;
+                Ok((pid, regs))
+            });
         // Refills run at the lowest priority: they use idle time and never
         // delay a task, whose CPU they would otherwise take (the template,
         // made above, and the stubs forked from it keep normal priority).
@@ -149,7 +155,7 @@ impl Shared {
         loop {
             if st.ready.len() < READY && st.failed.is_none() {
                 drop(st);
-                let r = park(stub, template);
+                let r = park(stub, template, frames.take());
                 st = self.state.lock();
                 match r {
                     Ok(s) => st.ready.push(s),
@@ -163,9 +169,13 @@ impl Shared {
     }
 }
 
-/// Forks the template stub (traced by the calling thread); the child parks
-/// itself in `pause()`.
-fn park(stub: StubPage, (template, regs): (libc::pid_t, Regs)) -> Result<ParkedStub> {
+/// Forks the template stub (traced by the calling thread); the child maps
+/// its control page `frame` and parks itself in `pause()`.
+fn park(
+    stub: StubPage,
+    (template, regs): (libc::pid_t, Regs),
+    frame: Option<Slot>,
+) -> Result<ParkedStub> {
     let mut r = regs;
     r.rip = stub.fork_addr();
     r.rax = libc::SYS_clone as u64;
@@ -175,6 +185,9 @@ fn park(stub: StubPage, (template, regs): (libc::pid_t, Regs)) -> Result<ParkedS
     r.rdx = 0;
     r.r10 = 0;
     r.r8 = 0;
+    r.r15 = stub.key.0;
+    r.rbp = frame.as_ref().map_or(0, |_| stub.frame_addr());
+    r.rbx = frame.as_ref().map_or(0, |f| f.offset());
     set_regs(template, &r)?;
     resume(template, libc::PTRACE_CONT)?;
     let status = wait(template)?;
@@ -193,5 +206,6 @@ fn park(stub: StubPage, (template, regs): (libc::pid_t, Regs)) -> Result<ParkedS
     Ok(ParkedStub {
         pid: pid as libc::pid_t,
         template: regs,
+        frame,
     })
 }

@@ -2,11 +2,14 @@
 //! besides the application itself.
 //!
 //! A stub process is forked from the sentry. Before any application code can
-//! run, the child closes every fd except the memory file, makes itself
+//! run, the child closes every fd except the memory, control and frames
+//! files, installs the stub seccomp filter ([`stub_filter`]), makes itself
 //! traceable, and jumps into the stub page, which unmaps everything else
 //! (the sentry's code, heap, stacks) and stops. From then on the tracer only
-//! ever makes it run application code (under `PTRACE_SYSEMU`) or one injected
-//! system call at a time at [`StubPage::syscall_addr`].
+//! ever makes it run application code (under `PTRACE_SYSEMU`, or under
+//! `PTRACE_CONT` after `runsc_stub_return`, where the filter stops every
+//! system call) or stub code that makes keyed host system calls: one at
+//! [`StubPage::syscall_addr`], a batch, a clone.
 
 use crate::PAGE_SIZE;
 use platform::{Error, Result};
@@ -19,6 +22,35 @@ pub const STUB_MEMFD: i32 = 100;
 /// The fd number of the control file (see ctrl.rs) in a stub, while it
 /// starts: it maps the file and closes the fd.
 pub const STUB_CTRLFD: i32 = 101;
+/// The fd number of the frames file (see `StubPage::frame_addr`) in every
+/// stub: a stub forked for the pool maps its own page of it.
+pub const STUB_FRAMEFD: i32 = 102;
+
+// Every host system call a stub makes carries the stub key (see
+// `stub_filter`), which only the sentry and stub registers ever hold: r15
+// has it whenever stub code runs, and KEYED puts it where the call ignores
+// it (arg5; for mmap, which uses all six, the upper halves of flags and
+// fd). Clobbers r11, which the syscall instruction clobbers anyway.
+macro_rules! keyed_syscall {
+    () => {
+        concat!(
+            "cmp eax, 9\n",
+            "jne 21f\n",
+            "mov r11, r15\n",
+            "shl r11, 32\n",
+            "or r8, r11\n",
+            "mov r11, r15\n",
+            "shr r11, 32\n",
+            "shl r11, 32\n",
+            "or r10, r11\n",
+            "jmp 22f\n",
+            "21:\n",
+            "mov r9, r15\n",
+            "22:\n",
+            "syscall\n",
+        )
+    };
+}
 
 std::arch::global_asm!(
     ".pushsection .text.runsc_stub, \"ax\", @progbits",
@@ -26,55 +58,53 @@ std::arch::global_asm!(
     ".globl runsc_stub_start",
     "runsc_stub_start:",
     // Entry after fork: rdi = this page's address, rsi = its length,
-    // rdx = where the control pages go, r8 = their length.
+    // rdx = where the control pages go, r8 = their length, r15 = the key.
     "mov r12, rdi",
     "mov r13, rsi",
     "mov r14, rdx",
-    "mov r15, r8",
+    "mov rbx, r8",
     // munmap(0, page)
     "mov eax, 11",
     "xor edi, edi",
     "mov rsi, r12",
-    "syscall",
+    keyed_syscall!(),
     // munmap(page + len, TASK_SIZE - (page + len))
     "mov eax, 11",
     "lea rdi, [r12 + r13]",
     "movabs rsi, 0x7ffffffff000",
     "sub rsi, rdi",
-    "syscall",
+    keyed_syscall!(),
     // mmap(ctrl, ctrl_len, PROT_READ, MAP_SHARED | MAP_FIXED, STUB_CTRLFD, 0)
     "mov eax, 9",
     "mov rdi, r14",
-    "mov rsi, r15",
+    "mov rsi, rbx",
     "mov edx, 1",
     "mov r10d, 0x11",
     "mov r8d, 101",
     "xor r9d, r9d",
-    "syscall",
+    keyed_syscall!(),
     // close(STUB_CTRLFD): the mapping is all a stub needs.
     "mov eax, 3",
     "mov edi, 101",
-    "syscall",
+    keyed_syscall!(),
     // kill(getpid(), SIGSTOP): tell the tracer we are ready.
     "mov eax, 39",
-    "syscall",
+    keyed_syscall!(),
     "mov edi, eax",
     "mov esi, 19",
     "mov eax, 62",
-    "syscall",
-    "2:",
+    keyed_syscall!(),
     "int3",
-    "jmp 2b",
-    // A batch of system calls: rdi = array of {nr, args[6]}, rsi = count.
-    // Traps with int3 when all succeeded (so that the tracer need not read
-    // registers), with ud2 at the first failure: r14 = how many
-    // succeeded, rax = the failed one's result.
+    // A batch of system calls: rdi = array of {nr, args[6]}, rsi = count,
+    // rbp = 0 or a register frame (see `runsc_stub_return`). Traps with
+    // ud2 at the first failure (r14 = how many succeeded, rax = the failed
+    // one's result); when all succeeded, traps with int3 (so that the
+    // tracer need not read registers) or, given a frame, returns to it.
     ".globl runsc_stub_batch",
     "runsc_stub_batch:",
     "mov r12, rdi",
     "mov r13, rsi",
     "xor r14d, r14d",
-    "xor eax, eax",
     "4:",
     "cmp r14, r13",
     "jae 5f",
@@ -85,7 +115,7 @@ std::arch::global_asm!(
     "mov r10, [r12 + 32]",
     "mov r8, [r12 + 40]",
     "mov r9, [r12 + 48]",
-    "syscall",
+    keyed_syscall!(),
     "cmp rax, -4095",
     "jae 6f",
     "add r12, 56",
@@ -94,38 +124,79 @@ std::arch::global_asm!(
     "6:",
     "ud2",
     "5:",
+    "test rbp, rbp",
+    "jnz runsc_stub_return",
     "int3",
+    // Loads every register from the frame at rbp (user_regs_struct: the
+    // general registers, orig_rax, then rip, cs, rflags, rsp, ss as iretq
+    // takes them) and so returns to application code without a stop. The
+    // frame lies in a control page, which nothing in the stub can write;
+    // only reads happen here.
+    ".globl runsc_stub_return",
+    "runsc_stub_return:",
+    "mov rsp, rbp",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbp",
+    "pop rbx",
+    "pop r11",
+    "pop r10",
+    "pop r9",
+    "pop r8",
+    "pop rax",
+    "pop rcx",
+    "pop rdx",
+    "pop rsi",
+    "pop rdi",
+    "add rsp, 8",
+    "iretq",
+    ".globl runsc_stub_return_end",
+    "runsc_stub_return_end:",
     ".globl runsc_stub_syscall",
     "runsc_stub_syscall:",
-    "syscall",
+    keyed_syscall!(),
     "int3",
     // clone() of a stub thread: the parent traps back to its tracer; the
     // child waits in pause() until its own tracer seizes it.
     ".globl runsc_stub_clone",
     "runsc_stub_clone:",
-    "syscall",
+    keyed_syscall!(),
     "test rax, rax",
     "jz 3f",
     "int3",
     // fork() of the template stub (see pool.rs): the parent traps back to
-    // its tracer; the child asks to die with its parent and parks.
+    // its tracer; the child asks to die with its parent, maps its own page
+    // of the frames file (rbx = its offset) read-only at rbp unless rbp is
+    // 0, and parks.
     ".globl runsc_stub_fork",
     "runsc_stub_fork:",
-    "syscall",
+    keyed_syscall!(),
     "test rax, rax",
-    "jz 6f",
+    "jz 7f",
     "int3",
-    "6:",
+    "7:",
     "mov eax, 157",
     "mov edi, 1",
     "mov esi, 9",
-    "syscall",
+    keyed_syscall!(),
+    "test rbp, rbp",
+    "jz 3f",
+    "mov eax, 9",
+    "mov rdi, rbp",
+    "mov esi, 4096",
+    "mov edx, 1",
+    "mov r10d, 0x11",
+    "mov r8d, 102",
+    "mov r9, rbx",
+    keyed_syscall!(),
     // A parked stub (see pool.rs) or a new stub thread waits here to be seized.
     ".globl runsc_stub_park",
     "runsc_stub_park:",
     "3:",
     "mov eax, 34",
-    "syscall",
+    keyed_syscall!(),
     "jmp 3b",
     ".p2align 12",
     ".globl runsc_stub_end",
@@ -144,6 +215,8 @@ extern "C" {
     static runsc_stub_clone: u8;
     static runsc_stub_park: u8;
     static runsc_stub_batch: u8;
+    static runsc_stub_return: u8;
+    static runsc_stub_return_end: u8;
     static runsc_stub_fork: u8;
     static runsc_stub_end: u8;
 }
@@ -156,6 +229,42 @@ pub struct StubPage {
     pub addr: u64,
     /// Its length.
     pub len: u64,
+    /// The key of the stubs' host system calls (see [`stub_filter`]).
+    pub key: StubKey,
+}
+
+/// A random 64-bit value that every host system call of stub code
+/// carries and that application code cannot know: stub seccomp filters
+/// let only keyed calls run, so that an application that runs without
+/// `PTRACE_SYSEMU` (straight after `runsc_stub_return`) cannot make host
+/// system calls even by jumping into the stub's code.
+#[derive(Clone, Copy)]
+pub struct StubKey(pub u64);
+
+impl std::fmt::Debug for StubKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StubKey(..)")
+    }
+}
+
+impl StubKey {
+    /// A fresh key whose halves never look like the upper half of a
+    /// sign-extended int (0 or all ones), which mmap's fd and flags
+    /// normally have.
+    fn new() -> Result<StubKey> {
+        loop {
+            let mut key = 0u64;
+            // SAFETY: getrandom writes at most 8 bytes into `key`.
+            let n = unsafe { libc::getrandom((&mut key as *mut u64).cast(), 8, 0) };
+            if n != 8 {
+                return Err(Error::last_os("getrandom stub key"));
+            }
+            let ok = |half: u64| half != 0 && half != 0xffff_ffff;
+            if ok(key & 0xffff_ffff) && ok(key >> 32) {
+                return Ok(StubKey(key));
+            }
+        }
+    }
 }
 
 impl StubPage {
@@ -194,6 +303,7 @@ impl StubPage {
                 return Ok(StubPage {
                     addr: candidate,
                     len,
+                    key: StubKey::new()?,
                 });
             }
             if p != libc::MAP_FAILED {
@@ -232,12 +342,40 @@ impl StubPage {
         self.addr + off
     }
 
+    /// Where `runsc_stub_return` starts and ends: a stop there came while
+    /// the stub was loading an application register frame.
+    pub fn return_range(&self) -> std::ops::Range<u64> {
+        // SAFETY: taking the addresses of linker symbols defined above.
+        let (start, end, base) = unsafe {
+            (
+                &runsc_stub_return as *const u8 as u64,
+                &runsc_stub_return_end as *const u8 as u64,
+                &runsc_stub_start as *const u8 as u64,
+            )
+        };
+        self.addr + start - base..self.addr + end - base
+    }
+
+    /// Whether `rip` lies in the stub page.
+    pub fn contains(&self, rip: u64) -> bool {
+        (self.addr..self.addr + self.len).contains(&rip)
+    }
+
     /// Address of the fork entry (see the assembly above).
     pub fn fork_addr(&self) -> u64 {
         // SAFETY: taking the addresses of linker symbols defined above.
         let off =
             unsafe { &runsc_stub_fork as *const u8 as u64 - &runsc_stub_start as *const u8 as u64 };
         self.addr + off
+    }
+
+    /// Where a stub's own control page (a page of the frames file) is
+    /// mapped: right below the shared control pages, in the guard gap
+    /// above application memory. Only this stub maps it, so what the
+    /// sentry writes there (register frames for `runsc_stub_return`, the
+    /// batch before it) no other application can read.
+    pub fn frame_addr(&self) -> u64 {
+        self.ctrl_addr() - PAGE_SIZE
     }
 
     /// Where the control pages are mapped in every stub: right below the
@@ -260,7 +398,7 @@ impl StubPage {
     pub fn spawn(
         &self,
         memfd: i32,
-        ctrlfd: i32,
+        (ctrlfd, framefd): (i32, i32),
         filter: &[seccompiler::sock_filter],
     ) -> Result<libc::pid_t> {
         // SAFETY: the child only makes raw system calls (async-signal-safe)
@@ -271,7 +409,7 @@ impl StubPage {
         }
         if pid == 0 {
             // SAFETY: see above; we are the single-threaded child.
-            unsafe { self.child(memfd, ctrlfd, filter) }
+            unsafe { self.child(memfd, (ctrlfd, framefd), filter) }
         }
         let mut status = 0;
         loop {
@@ -289,7 +427,7 @@ impl StubPage {
                 "stub did not start (status {status:#x})"
             )));
         }
-        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+        let opts = crate::subprocess::TRACE_OPTIONS;
         // SAFETY: the child is stopped and traced by us.
         if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts as libc::c_long) } != 0 {
             return Err(Error::last_os("PTRACE_SETOPTIONS"));
@@ -301,7 +439,12 @@ impl StubPage {
     ///
     /// # Safety
     /// Must only be called in a freshly forked child.
-    unsafe fn child(&self, memfd: i32, ctrlfd: i32, filter: &[seccompiler::sock_filter]) -> ! {
+    unsafe fn child(
+        &self,
+        memfd: i32,
+        (ctrlfd, framefd): (i32, i32),
+        filter: &[seccompiler::sock_filter],
+    ) -> ! {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         libc::setsid();
         // Signals must reach the tracer as stops, never run sentry handlers.
@@ -319,16 +462,18 @@ impl StubPage {
         if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
             libc::_exit(111);
         }
-        // Through fds above both targets, so neither dup2 clobbers the other.
+        // Through fds above all targets, so no dup2 clobbers another.
         let memfd = libc::fcntl(memfd, libc::F_DUPFD, 200);
         let ctrlfd = libc::fcntl(ctrlfd, libc::F_DUPFD, 200);
+        let framefd = libc::fcntl(framefd, libc::F_DUPFD, 200);
         if libc::dup2(memfd, STUB_MEMFD) != STUB_MEMFD
             || libc::dup2(ctrlfd, STUB_CTRLFD) != STUB_CTRLFD
+            || libc::dup2(framefd, STUB_FRAMEFD) != STUB_FRAMEFD
         {
             libc::_exit(112);
         }
         libc::syscall(libc::SYS_close_range, 0, STUB_MEMFD - 1, 0);
-        libc::syscall(libc::SYS_close_range, STUB_CTRLFD + 1, u32::MAX, 0);
+        libc::syscall(libc::SYS_close_range, STUB_FRAMEFD + 1, u32::MAX, 0);
         if seccompiler::apply_filter(filter).is_err() {
             libc::_exit(113);
         }
@@ -339,47 +484,77 @@ impl StubPage {
             in("rsi") self.len,
             in("rdx") self.ctrl_addr(),
             in("r8") crate::ctrl::CTRL_LEN,
+            in("r15") self.key.0,
             options(noreturn)
         );
     }
 }
 
-/// The seccomp filter of every stub: the host system calls the sentry
-/// injects (address-space changes) and those of the stub's own start-up.
-/// Application system calls never reach it (PTRACE_SYSEMU skips them); it
-/// makes sure that nothing else can run in a stub even if the sentry errs.
-pub fn stub_filter() -> Result<seccompiler::BpfProgram> {
+/// The seccomp filter of every stub: the host system calls of stub code
+/// (address-space changes the sentry asks for, thread and stub creation,
+/// start-up), each only with the stub key (see [`StubKey`]). Any other
+/// system call stops for the tracer (`SECCOMP_RET_TRACE`), which emulates
+/// it as the application's, or fails with ENOSYS in an untraced stub.
+/// Application code usually runs under `PTRACE_SYSEMU` and never reaches
+/// the filter; it does right after `runsc_stub_return`.
+pub fn stub_filter(key: StubKey) -> Result<seccompiler::BpfProgram> {
     use seccompiler::{
         SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
         SeccompRule, TargetArch,
     };
     let err =
         |e: seccompiler::BackendError| Error::Unavailable(format!("stub seccomp filter: {e}"));
-    let pdeathsig = SeccompRule::new(vec![SeccompCondition::new(
-        0,
-        SeccompCmpArgLen::Dword,
-        SeccompCmpOp::Eq,
-        libc::PR_SET_PDEATHSIG as u64,
-    )
-    .map_err(err)?])
-    .map_err(err)?;
-    let allowed = [
-        libc::SYS_mmap,
+    let cond = |arg: u8, op: SeccompCmpOp, value: u64| {
+        SeccompCondition::new(arg, SeccompCmpArgLen::Qword, op, value).map_err(err)
+    };
+    const HIGH: u64 = 0xffff_ffff_0000_0000;
+    let keyed = || -> Result<Vec<SeccompRule>> {
+        Ok(vec![SeccompRule::new(vec![cond(
+            5,
+            SeccompCmpOp::Eq,
+            key.0,
+        )?])
+        .map_err(err)?])
+    };
+    let mut rules = std::collections::BTreeMap::new();
+    rules.insert(
+        libc::SYS_kill,
+        vec![SeccompRule::new(vec![
+            cond(1, SeccompCmpOp::Eq, libc::SIGSTOP as u64)?,
+            cond(5, SeccompCmpOp::Eq, key.0)?,
+        ])
+        .map_err(err)?],
+    );
+    for nr in [
         libc::SYS_munmap,
         libc::SYS_mprotect,
         libc::SYS_getpid,
-        libc::SYS_kill,
         libc::SYS_clone,
         libc::SYS_pause,
         libc::SYS_exit,
         libc::SYS_close,
-    ];
-    let mut rules: std::collections::BTreeMap<_, _> =
-        allowed.iter().map(|&nr| (nr, vec![])).collect();
-    rules.insert(libc::SYS_prctl, vec![pdeathsig]);
+    ] {
+        rules.insert(nr, keyed()?);
+    }
+    rules.insert(
+        libc::SYS_mmap,
+        vec![SeccompRule::new(vec![
+            cond(3, SeccompCmpOp::MaskedEq(HIGH), key.0 & HIGH)?,
+            cond(4, SeccompCmpOp::MaskedEq(HIGH), key.0 << 32)?,
+        ])
+        .map_err(err)?],
+    );
+    rules.insert(
+        libc::SYS_prctl,
+        vec![SeccompRule::new(vec![
+            cond(0, SeccompCmpOp::Eq, libc::PR_SET_PDEATHSIG as u64)?,
+            cond(5, SeccompCmpOp::Eq, key.0)?,
+        ])
+        .map_err(err)?],
+    );
     let filter = SeccompFilter::new(
         rules,
-        SeccompAction::KillProcess,
+        SeccompAction::Trace(0),
         SeccompAction::Allow,
         TargetArch::x86_64,
     )

@@ -29,11 +29,26 @@ pub struct Subprocess {
     /// Where the stub came from and goes to when it dies.
     pool: StubPool,
     ctrl: Arc<ControlFile>,
+    /// The stub's own control page (see [`StubPage::frame_addr`]), if it
+    /// got one: what `start_return` needs.
+    frame: Option<Slot>,
     /// Mapping changes not made yet: while only one stub thread exists, it
     /// is stopped whenever the sentry runs, so they can wait until it runs
     /// application code again (or, for new mappings, until it touches them)
     /// and then go as one batch.
     pending: Mutex<Pending>,
+}
+
+/// The ptrace options of every stub thread: stubs die with their tracer,
+/// syscall stops are marked, and system calls the stub filter does not
+/// allow stop for the tracer (see `stub::stub_filter`).
+pub const TRACE_OPTIONS: libc::c_int =
+    libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACESECCOMP;
+
+/// Whether wait status `status` is a stop for a system call that the stub
+/// filter sent to the tracer.
+pub fn is_seccomp_stop(status: i32) -> bool {
+    libc::WIFSTOPPED(status) && status >> 16 == libc::PTRACE_EVENT_SECCOMP
 }
 
 thread_local! {
@@ -58,7 +73,7 @@ fn gettid() -> libc::pid_t {
 /// in `pause()`, moves it to the caller's CPU (before it wakes, so that
 /// it wakes there) and stops it.
 fn seize(tid: libc::pid_t) -> Result<()> {
-    let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+    let opts = TRACE_OPTIONS;
     // SAFETY: plain ptrace requests on a thread of our own stub.
     unsafe {
         if libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as libc::c_long) != 0 {
@@ -172,8 +187,14 @@ impl Subprocess {
             spare: Mutex::new(Vec::new()),
             pool: pool.clone(),
             ctrl: ctrl.clone(),
+            frame: parked.frame,
             pending: Mutex::new(Pending::default()),
         })
+    }
+
+    /// The stub code this process runs.
+    pub fn stub(&self) -> &StubPage {
+        &self.stub
     }
 
     /// Thread group id of the stub.
@@ -273,18 +294,40 @@ impl Subprocess {
     /// in int3) with the syscall registers set to `nr` and `args`; returns
     /// its registers at the int3.
     fn run_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<Regs> {
-        let tid = self.start_stub(rip, nr, args)?;
+        let tid = self.start_stub(rip, nr, args, 0)?;
         match self.finish_stub(tid, nr)? {
             libc::SIGTRAP => get_regs(tid),
             sig => Err(self.stub_fault(tid, nr, sig)),
         }
     }
 
-    /// Starts stub code at `rip` in the calling thread's stub thread.
-    fn start_stub(&self, rip: u64, nr: i64, args: [u64; 6]) -> Result<libc::pid_t> {
+    /// Starts stub code at `rip` in the calling thread's stub thread, with
+    /// the stub key in r15 and `frame` in rbp (see `runsc_stub_batch`).
+    fn start_stub(&self, rip: u64, nr: i64, args: [u64; 6], frame: u64) -> Result<libc::pid_t> {
+        let tid = self.load_stub(rip, nr, args, frame, None)?;
+        resume(tid, libc::PTRACE_CONT)?;
+        Ok(tid)
+    }
+
+    /// Sets the calling thread's stub thread to run stub code as
+    /// `start_stub` does, without resuming it; with the TLS bases of `app`
+    /// when given (those of the application it returns to: the frame that
+    /// `runsc_stub_return` loads has none).
+    fn load_stub(
+        &self,
+        rip: u64,
+        nr: i64,
+        args: [u64; 6],
+        frame: u64,
+        app: Option<&Regs>,
+    ) -> Result<libc::pid_t> {
         let tid = self.current()?;
         INJECTS.with(|n| n.set(n.get() + 1));
         let mut regs = self.template;
+        if let Some(app) = app {
+            regs.fs_base = app.fs_base;
+            regs.gs_base = app.gs_base;
+        }
         regs.rax = nr as u64;
         regs.orig_rax = u64::MAX;
         regs.rdi = args[0];
@@ -293,9 +336,12 @@ impl Subprocess {
         regs.r10 = args[3];
         regs.r8 = args[4];
         regs.r9 = args[5];
+        regs.r15 = self.stub.key.0;
+        regs.rbp = frame;
+        // How many ops of a batch are done, should it stop before it starts.
+        regs.r14 = 0;
         regs.rip = rip;
         set_regs(tid, &regs)?;
-        resume(tid, libc::PTRACE_CONT)?;
         Ok(tid)
     }
 
@@ -308,6 +354,16 @@ impl Subprocess {
                 return Err(Error::RunnerDied(format!(
                     "stub exited running {nr}: {status:#x}"
                 )));
+            }
+            if is_seccomp_stop(status) {
+                return Err(Error::RunnerDied(format!(
+                    "stub code running {nr} made a system call its filter refuses"
+                )));
+            }
+            if status >> 16 != 0 {
+                // An event stop (a group stop); go on.
+                resume(tid, libc::PTRACE_CONT)?;
+                continue;
             }
             match libc::WSTOPSIG(status) {
                 sig @ (libc::SIGTRAP | libc::SIGSEGV | libc::SIGBUS | libc::SIGILL) => {
@@ -402,7 +458,7 @@ impl Subprocess {
                     slot.write(chunk);
                     let addr = self.stub.ctrl_addr() + slot.offset();
                     let args = [addr, chunk.len() as u64, 0, 0, 0, 0];
-                    let tid = self.start_stub(self.stub.batch_addr(), 0, args)?;
+                    let tid = self.start_stub(self.stub.batch_addr(), 0, args, 0)?;
                     let done = match self.finish_stub(tid, 0)? {
                         libc::SIGTRAP => chunk.len(),
                         // ud2: the op after the r14 that succeeded failed.
@@ -431,6 +487,89 @@ impl Subprocess {
                 Ok(())
             }
         })
+    }
+
+    /// Makes the queued mapping changes on the way back to application
+    /// code: the calling thread's stub thread runs them and then loads
+    /// `app` (runsc_stub_return) without stopping, which saves the stop
+    /// and register load that `flush` costs. Returns the ops when it set
+    /// the thread up so: the caller then resumes it with PTRACE_CONT (the
+    /// application's next system call stops through the stub filter) and
+    /// hands a stop that comes before the application runs, with rip in
+    /// the stub, to [`Subprocess::finish_return`]. The ops and registers go
+    /// through the stub's own control page, which no other application
+    /// can read. Returns None, having flushed the usual way, when the ops
+    /// do not fit the page, the stub has none or other threads share the
+    /// address space.
+    pub fn start_return(&self, app: &Regs) -> Result<Option<Vec<Op>>> {
+        let mut pending = self.pending.lock();
+        if pending.ops.is_empty() {
+            return Ok(None);
+        }
+        if self.threads.lock().len() > 1 {
+            // Another thread could flush after us and have its changes made
+            // before ours (which only run once we resume): the usual way
+            // keeps the order, holding the lock until the host made them.
+            drop(pending);
+            self.flush()?;
+            return Ok(None);
+        }
+        let mut ops = std::mem::take(&mut pending.ops);
+        crate::ctrl::drop_overwritten(&mut ops);
+        let Some(page) = self.frame.as_ref().filter(|_| ops.len() <= OPS_PER_SLOT) else {
+            pending.ops = ops;
+            drop(pending);
+            self.flush()?;
+            return Ok(None);
+        };
+        let mut frame = *app;
+        frame.cs = self.template.cs;
+        frame.ss = self.template.ss;
+        page.write(&ops);
+        page.write_frame(&frame);
+        for op in &ops {
+            op.apply_to(&mut pending.mapped);
+        }
+        drop(pending);
+        let base = self.stub.frame_addr();
+        let frame_addr = base + page.frame_offset() - page.offset();
+        let args = [base, ops.len() as u64, 0, 0, 0, 0];
+        self.load_stub(self.stub.batch_addr(), 0, args, frame_addr, Some(app))?;
+        Ok(Some(ops))
+    }
+
+    /// Completes what [`Subprocess::start_return`] started when stub thread
+    /// `tid` stopped (with registers `stopped`, rip in the stub) before it
+    /// got back to application code: makes the ops it had not made and
+    /// loads `app`, as if it had returned and stopped at once.
+    pub fn finish_return(
+        &self,
+        tid: libc::pid_t,
+        status: i32,
+        stopped: &Regs,
+        ops: &[Op],
+        app: &mut Regs,
+    ) -> Result<()> {
+        let done = if self.stub.return_range().contains(&stopped.rip) {
+            ops.len()
+        } else {
+            (stopped.r14 as usize).min(ops.len())
+        };
+        if libc::WIFSTOPPED(status) && status >> 16 == 0 && libc::WSTOPSIG(status) == libc::SIGILL {
+            // ud2: op `done` failed.
+            let op = ops.get(done).map_or(0, |o| o.nr);
+            self.check(op_name(op), stopped.rax as i64)?;
+        }
+        if done < ops.len() {
+            // Replaying ops already made is harmless: each sets its range
+            // to what the whole sequence leaves there.
+            self.pending
+                .lock()
+                .ops
+                .splice(0..0, ops[done..].iter().copied());
+            self.flush()?;
+        }
+        self.set_app_regs(tid, app, None)
     }
 
     fn check(&self, op: &'static str, r: i64) -> Result<()> {
@@ -508,6 +647,7 @@ impl AddressSpace for Subprocess {
         // (PTRACE_O_EXITKILL).
         let mut regs = self.template;
         regs.orig_rax = u64::MAX;
+        regs.r15 = self.stub.key.0;
         regs.rip = self.stub.park_addr();
         // SAFETY: plain ptrace request on our own stopped tracee.
         let parked = set_regs(tid, &regs).is_ok()
