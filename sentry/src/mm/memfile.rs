@@ -120,6 +120,16 @@ impl MemoryFile {
         Ok(off)
     }
 
+    /// Reserves `len` bytes that hold no pages: for a reservation that is
+    /// mostly mapped over before use (ld.so's PROT_NONE image span), where
+    /// zeroing a recycled range would be wasted.
+    pub fn allocate_clean(&self, len: u64) -> Result<u64, Errno> {
+        if let Some(off) = take_first_fit(&mut self.free.lock().clean, len) {
+            return Ok(off);
+        }
+        self.allocate(len)
+    }
+
     /// Reserves `len` bytes holding a copy of `[src, src + len)`: like
     /// [`MemoryFile::allocate`] and [`MemoryFile::copy_populated`], but a
     /// recycled range is zeroed only where the copy does not write.
@@ -235,6 +245,26 @@ impl MemoryFile {
         }
     }
 
+    /// Gives back the pages of `[off, off + len)`, part of an allocated
+    /// range that nothing maps any more, so that their contents no longer
+    /// matter (a range is zeroed before it is handed out again). Up to
+    /// [`DISCARD_KEEP_MAX`] bytes of pages stay until the whole range is
+    /// released: a punch costs more than they are worth (ld.so maps every
+    /// library's segments over a reservation it made first).
+    pub fn discard(&self, off: u64, len: u64) {
+        let end = off + len;
+        let mut held = 0;
+        let mut cur = off;
+        while let Some((from, to)) = self.data_run(cur, end) {
+            held += to - from;
+            if held > DISCARD_KEEP_MAX {
+                self.punch(from, end - from);
+                return;
+            }
+            cur = to;
+        }
+    }
+
     /// Returns a range to the allocator. Its pages go back to the host,
     /// unless it is kept for reuse (see [`MemoryFile::allocate`]).
     ///
@@ -317,6 +347,10 @@ impl MemoryFile {
 
 /// At most this many bytes of released ranges wait for reuse.
 const DIRTY_MAX: u64 = 64 << 20;
+
+/// Discarded parts of a range holding at most this many bytes of pages
+/// keep them (see [`MemoryFile::discard`]).
+const DISCARD_KEEP_MAX: u64 = 64 << 10;
 
 /// The allocator's free ranges (offset -> length, coalesced).
 #[derive(Default)]
@@ -429,5 +463,37 @@ mod tests {
         }
         // SAFETY: in bounds, test only.
         assert_eq!(unsafe { *mf.ptr(dst + PAGE + 1, 1) }, 5);
+    }
+
+    #[test]
+    fn discard_punches_only_ranges_worth_it() {
+        let mf = MemoryFile::new(256 * PAGE).unwrap();
+        let a = mf.allocate(64 * PAGE).unwrap();
+        let touch = |from: u64, pages: u64| {
+            for i in 0..pages {
+                // SAFETY: in bounds, test only.
+                unsafe { *mf.ptr(from + i * PAGE, 1) = 1 };
+            }
+        };
+        touch(a, 2);
+        mf.discard(a, 8 * PAGE);
+        assert!(mf.data_run(a, a + 8 * PAGE).is_some(), "two pages are kept");
+        touch(a + 8 * PAGE, 32);
+        mf.discard(a + 8 * PAGE, 32 * PAGE);
+        assert_eq!(mf.data_run(a + 8 * PAGE, a + 40 * PAGE), None);
+    }
+
+    #[test]
+    fn reservations_skip_recycled_ranges() {
+        let mf = MemoryFile::new(64 * PAGE).unwrap();
+        let a = mf.allocate(4 * PAGE).unwrap();
+        // SAFETY: in bounds, test only.
+        unsafe { *mf.ptr(a, 1) = 1 };
+        mf.release(a, 4 * PAGE);
+        let r = mf.allocate_clean(4 * PAGE).unwrap();
+        assert_ne!(r, a);
+        assert_eq!(mf.data_run(r, r + 4 * PAGE), None);
+        // The recycled range still serves ordinary allocations.
+        assert_eq!(mf.allocate(4 * PAGE).unwrap(), a);
     }
 }

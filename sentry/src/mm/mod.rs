@@ -124,6 +124,17 @@ impl MemRange {
 }
 
 impl MemRange {
+    /// Allocates `len` bytes (zero, holding no pages) for an inaccessible
+    /// reservation.
+    pub fn reserve(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<MemRange>, Errno> {
+        let off = mf.allocate_clean(len)?;
+        Ok(Arc::new(MemRange {
+            mf: mf.clone(),
+            off,
+            len,
+        }))
+    }
+
     /// Allocates `len` bytes holding a copy of memory-file offset `src`.
     pub fn copy_of(mf: &Arc<MemoryFile>, src: u64, len: u64) -> Result<Arc<MemRange>, Errno> {
         let off = mf.allocate_copy(src, len)?;
@@ -211,7 +222,7 @@ impl Vma {
     /// see them (the range is private and not shared by fork).
     fn discard_pages(&self) {
         if !self.shared && !self.cow {
-            self.range.mf.punch(self.memoff, self.len());
+            self.range.mf.discard(self.memoff, self.len());
         }
     }
 }
@@ -554,7 +565,11 @@ impl MemoryManager {
         }
         if cached_len < len {
             let rest = len - cached_len;
-            let range = MemRange::new(&self.mf, rest)?;
+            let range = if perms == Perms::NONE {
+                MemRange::reserve(&self.mf, rest)?
+            } else {
+                MemRange::new(&self.mf, rest)?
+            };
             let file = file.map(|f| FileRef {
                 source: f.source,
                 offset: f.offset + cached_len,
