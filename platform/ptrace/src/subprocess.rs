@@ -13,6 +13,7 @@ use crate::ctrl::{ControlFile, Op, Slot, OPS_PER_SLOT};
 use crate::pool::StubPool;
 use crate::ranges::RangeSet;
 use crate::stub::{StubPage, STUB_MEMFD};
+use crate::PAGE_SIZE;
 
 /// A traced stub process holding one application address space.
 pub struct Subprocess {
@@ -179,7 +180,7 @@ impl Subprocess {
         }
         let mut threads = HashMap::new();
         threads.insert(gettid(), pid);
-        Ok(Subprocess {
+        let sp = Subprocess {
             pid,
             stub,
             template: parked.template,
@@ -189,7 +190,45 @@ impl Subprocess {
             ctrl: ctrl.clone(),
             frame: parked.frame,
             pending: Mutex::new(Pending::default()),
-        })
+        };
+        sp.finish_start(pid)?;
+        Ok(sp)
+    }
+
+    /// Makes what a freshly forked stub does before it parks (see
+    /// `runsc_stub_fork`), should the seize have stopped it before it got
+    /// there: the pool hands out a stub as soon as the fork returns.
+    fn finish_start(&self, pid: libc::pid_t) -> Result<()> {
+        let rip = get_regs(pid)?.rip;
+        if (self.stub.park_addr()..self.stub.addr + self.stub.len).contains(&rip) {
+            return Ok(());
+        }
+        let r = self.inject(
+            libc::SYS_prctl,
+            [
+                libc::PR_SET_PDEATHSIG as u64,
+                libc::SIGKILL as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )?;
+        self.check("stub prctl", r)?;
+        if let Some(page) = &self.frame {
+            let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+            let args = [
+                self.stub.frame_addr(),
+                PAGE_SIZE,
+                libc::PROT_READ as u64,
+                flags,
+                crate::stub::STUB_FRAMEFD as u64,
+                page.offset(),
+            ];
+            let r = self.inject(libc::SYS_mmap, args)?;
+            self.check("stub mmap of its control page", r)?;
+        }
+        Ok(())
     }
 
     /// The stub code this process runs.
@@ -452,31 +491,16 @@ impl Subprocess {
         let mut ops = std::mem::take(&mut pending.ops);
         crate::ctrl::drop_overwritten(&mut ops);
         let mapped = &mut pending.mapped;
+        // The batch goes through the stub's own page (which the pending
+        // lock, held until the host made the changes, keeps to one thread
+        // at a time), else through the calling thread's shared slot.
+        if let Some(page) = &self.frame {
+            return self.run_batches(page, self.stub.frame_addr(), &ops, mapped);
+        }
         SLOT.with(|slot| match slot.get_or_init(|| self.ctrl.take()) {
             Some(slot) => {
-                for chunk in ops.chunks(OPS_PER_SLOT) {
-                    slot.write(chunk);
-                    let addr = self.stub.ctrl_addr() + slot.offset();
-                    let args = [addr, chunk.len() as u64, 0, 0, 0, 0];
-                    let tid = self.start_stub(self.stub.batch_addr(), 0, args, 0)?;
-                    let done = match self.finish_stub(tid, 0)? {
-                        libc::SIGTRAP => chunk.len(),
-                        // ud2: the op after the r14 that succeeded failed.
-                        libc::SIGILL => {
-                            let regs = get_regs(tid)?;
-                            let done = (regs.r14 as usize).min(chunk.len() - 1);
-                            for op in &chunk[..done] {
-                                op.apply_to(mapped);
-                            }
-                            return self.check(op_name(chunk[done].nr), regs.rax as i64);
-                        }
-                        sig => return Err(self.stub_fault(tid, 0, sig)),
-                    };
-                    for op in &chunk[..done] {
-                        op.apply_to(mapped);
-                    }
-                }
-                Ok(())
+                let addr = self.stub.ctrl_addr() + slot.offset();
+                self.run_batches(slot, addr, &ops, mapped)
             }
             None => {
                 for op in ops {
@@ -487,6 +511,33 @@ impl Subprocess {
                 Ok(())
             }
         })
+    }
+
+    /// Runs `ops` in batches through control page `page`, which the stub
+    /// sees at `addr`, recording in `mapped` what the host maps.
+    fn run_batches(&self, page: &Slot, addr: u64, ops: &[Op], mapped: &mut RangeSet) -> Result<()> {
+        for chunk in ops.chunks(OPS_PER_SLOT) {
+            page.write(chunk);
+            let args = [addr, chunk.len() as u64, 0, 0, 0, 0];
+            let tid = self.start_stub(self.stub.batch_addr(), 0, args, 0)?;
+            let done = match self.finish_stub(tid, 0)? {
+                libc::SIGTRAP => chunk.len(),
+                // ud2: the op after the r14 that succeeded failed.
+                libc::SIGILL => {
+                    let regs = get_regs(tid)?;
+                    let done = (regs.r14 as usize).min(chunk.len() - 1);
+                    for op in &chunk[..done] {
+                        op.apply_to(mapped);
+                    }
+                    return self.check(op_name(chunk[done].nr), regs.rax as i64);
+                }
+                sig => return Err(self.stub_fault(tid, 0, sig)),
+            };
+            for op in &chunk[..done] {
+                op.apply_to(mapped);
+            }
+        }
+        Ok(())
     }
 
     /// Makes the queued mapping changes on the way back to application
