@@ -9,8 +9,10 @@
 //!
 //! A second file of the same kind, the frames file, has one page per stub,
 //! mapped read-only in that stub only ([`crate::StubPage::frame_addr`]):
-//! it carries the batch and the application's registers for
-//! `runsc_stub_return`, which no other application may read.
+//! it carries that stub's batches and the application's registers for
+//! `runsc_stub_return`, which no other application may read. The shared
+//! pages above serve only stubs that got no page of their own (more than
+//! [`SLOTS`] at once).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
