@@ -12,7 +12,7 @@
 //! it carries that stub's batches and the application's registers for
 //! `runsc_stub_return`, which no other application may read. The shared
 //! pages above serve only stubs that got no page of their own (more than
-//! [`SLOTS`] at once).
+//! `SLOTS` at once).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;

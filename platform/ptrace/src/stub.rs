@@ -229,7 +229,7 @@ pub struct StubPage {
     pub addr: u64,
     /// Its length.
     pub len: u64,
-    /// The key of the stubs' host system calls (see [`stub_filter`]).
+    /// The key of the stubs' host system calls (see `stub_filter`).
     pub key: StubKey,
 }
 
