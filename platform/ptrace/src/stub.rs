@@ -508,23 +508,11 @@ pub fn stub_filter(key: StubKey) -> Result<seccompiler::BpfProgram> {
         SeccompCondition::new(arg, SeccompCmpArgLen::Qword, op, value).map_err(err)
     };
     const HIGH: u64 = 0xffff_ffff_0000_0000;
-    let keyed = || -> Result<Vec<SeccompRule>> {
-        Ok(vec![SeccompRule::new(vec![cond(
-            5,
-            SeccompCmpOp::Eq,
-            key.0,
-        )?])
-        .map_err(err)?])
+    let keyed = || cond(5, SeccompCmpOp::Eq, key.0);
+    let rule = |conds: Vec<SeccompCondition>| -> Result<Vec<SeccompRule>> {
+        Ok(vec![SeccompRule::new(conds).map_err(err)?])
     };
     let mut rules = std::collections::BTreeMap::new();
-    rules.insert(
-        libc::SYS_kill,
-        vec![SeccompRule::new(vec![
-            cond(1, SeccompCmpOp::Eq, libc::SIGSTOP as u64)?,
-            cond(5, SeccompCmpOp::Eq, key.0)?,
-        ])
-        .map_err(err)?],
-    );
     for nr in [
         libc::SYS_munmap,
         libc::SYS_mprotect,
@@ -534,23 +522,18 @@ pub fn stub_filter(key: StubKey) -> Result<seccompiler::BpfProgram> {
         libc::SYS_exit,
         libc::SYS_close,
     ] {
-        rules.insert(nr, keyed()?);
+        rules.insert(nr, rule(vec![keyed()?])?);
     }
+    let sigstop = cond(1, SeccompCmpOp::Eq, libc::SIGSTOP as u64)?;
+    rules.insert(libc::SYS_kill, rule(vec![sigstop, keyed()?])?);
+    let pdeathsig = cond(0, SeccompCmpOp::Eq, libc::PR_SET_PDEATHSIG as u64)?;
+    rules.insert(libc::SYS_prctl, rule(vec![pdeathsig, keyed()?])?);
     rules.insert(
         libc::SYS_mmap,
-        vec![SeccompRule::new(vec![
+        rule(vec![
             cond(3, SeccompCmpOp::MaskedEq(HIGH), key.0 & HIGH)?,
             cond(4, SeccompCmpOp::MaskedEq(HIGH), key.0 << 32)?,
-        ])
-        .map_err(err)?],
-    );
-    rules.insert(
-        libc::SYS_prctl,
-        vec![SeccompRule::new(vec![
-            cond(0, SeccompCmpOp::Eq, libc::PR_SET_PDEATHSIG as u64)?,
-            cond(5, SeccompCmpOp::Eq, key.0)?,
-        ])
-        .map_err(err)?],
+        ])?,
     );
     let filter = SeccompFilter::new(
         rules,
@@ -558,10 +541,8 @@ pub fn stub_filter(key: StubKey) -> Result<seccompiler::BpfProgram> {
         SeccompAction::Allow,
         TargetArch::x86_64,
     )
-    .map_err(|e| Error::Unavailable(format!("stub seccomp filter: {e}")))?;
-    filter.try_into().map_err(|e: seccompiler::BackendError| {
-        Error::Unavailable(format!("stub seccomp filter: {e}"))
-    })
+    .map_err(err)?;
+    filter.try_into().map_err(err)
 }
 
 /// Unregisters the calling thread's rseq area (see `__rseq_offset`).

@@ -114,35 +114,27 @@ impl MemRange {
 
     /// Allocates `len` bytes (zero-filled).
     pub fn new(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<MemRange>, Errno> {
-        let off = mf.allocate(len)?;
-        Ok(Arc::new(MemRange {
-            mf: mf.clone(),
-            off,
-            len,
-        }))
+        Ok(Self::owning(mf, mf.allocate(len)?, len))
     }
-}
 
-impl MemRange {
     /// Allocates `len` bytes (zero, holding no pages) for an inaccessible
     /// reservation.
     pub fn reserve(mf: &Arc<MemoryFile>, len: u64) -> Result<Arc<MemRange>, Errno> {
-        let off = mf.allocate_clean(len)?;
-        Ok(Arc::new(MemRange {
-            mf: mf.clone(),
-            off,
-            len,
-        }))
+        Ok(Self::owning(mf, mf.allocate_clean(len)?, len))
     }
 
     /// Allocates `len` bytes holding a copy of memory-file offset `src`.
     pub fn copy_of(mf: &Arc<MemoryFile>, src: u64, len: u64) -> Result<Arc<MemRange>, Errno> {
-        let off = mf.allocate_copy(src, len)?;
-        Ok(Arc::new(MemRange {
+        Ok(Self::owning(mf, mf.allocate_copy(src, len)?, len))
+    }
+
+    /// The range `[off, off + len)` just allocated from `mf`.
+    fn owning(mf: &Arc<MemoryFile>, off: u64, len: u64) -> Arc<MemRange> {
+        Arc::new(MemRange {
             mf: mf.clone(),
             off,
             len,
-        }))
+        })
     }
 }
 
