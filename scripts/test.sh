@@ -25,13 +25,17 @@ st_rc=${PIPESTATUS[0]}
 st_line=$(grep -E "^syscall-tests: [0-9]+ passed" /tmp/syscall-tests.$$ | tail -1)
 rm -f /tmp/syscall-tests.$$
 [ "$st_rc" -eq 0 ] || fail=1
-bash tests/e2e.sh
-e2e_rc=$?
-[ "$e2e_rc" -eq 0 ] || fail=1
+e_pass=0
+e_fail=0
+for platform in ptrace kvm; do
+  rm -f "/tmp/e2e-summary.$platform"
+  PLATFORM=$platform bash tests/e2e.sh || fail=1
+  read -r p f <<<"$(cat "/tmp/e2e-summary.$platform" 2>/dev/null || echo "0 1")"
+  e_pass=$((e_pass + p))
+  e_fail=$((e_fail + f))
+done
 st_pass=$(echo "$st_line" | sed -E 's/.* ([0-9]+) passed.*/\1/')
 st_fail=$(echo "$st_line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-e2e_line=$(cat /tmp/e2e-summary 2>/dev/null || echo "0 0")
-read -r e_pass e_fail <<<"$e2e_line"
 echo
 echo "all: $((st_pass + e_pass)) passed, $((st_fail + e_fail)) failed"
 exit $fail

@@ -9,8 +9,11 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { echo "PASS e2e.$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL e2e.$1: $2"; fail=$((fail + 1)); }
+# Checks on a platform other than ptrace are named e2e.PLATFORM.NAME.
+prefix=e2e
+[ "$PLATFORM" = ptrace ] || prefix="e2e.$PLATFORM"
+ok() { echo "PASS $prefix.$1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $prefix.$1: $2"; fail=$((fail + 1)); }
 
 # same NAME CMD...: stdout, stderr and exit status match the native run.
 same() {
@@ -37,7 +40,7 @@ status() {
 
 [ -x "$RUNSC" ] || { echo "missing $RUNSC (cargo build --release)"; exit 1; }
 
-out=$(timeout 60 "$RUNSC" do /bin/echo hello 2>&1)
+out=$(timeout 60 "$RUNSC" --platform="$PLATFORM" do /bin/echo hello 2>&1)
 [ "$out" = hello ] && ok echo_hello || bad echo_hello "got: $out"
 status false 1 /bin/false
 status true 0 /bin/true
@@ -62,12 +65,12 @@ same dev_null /bin/sh -c 'echo hidden > /dev/null; head -c 4 /dev/zero | od -An 
 
 marker="/tmp/runsc-e2e-newfile.$$"
 rm -f "$marker"
-out=$(timeout 60 "$RUNSC" do /bin/sh -c "echo x > $marker; cat $marker" 2>&1)
+out=$(timeout 60 "$RUNSC" --platform="$PLATFORM" do /bin/sh -c "echo x > $marker; cat $marker" 2>&1)
 if [ "$out" = x ] && [ ! -e "$marker" ]; then ok overlay_write_stays_in_sandbox
 else bad overlay_write_stays_in_sandbox "out=$out host_file_exists=$([ -e "$marker" ] && echo yes || echo no)"; fi
 rm -f "$marker"
 
-out=$(timeout 60 "$RUNSC" --strace do /bin/true 2>&1 >/dev/null)
+out=$(timeout 60 "$RUNSC" --platform="$PLATFORM" --strace do /bin/true 2>&1 >/dev/null)
 echo "$out" | grep -qE '^\[ *1\] exit_group\(0\)' && ok strace_lines || bad strace_lines "$(echo "$out" | tail -3)"
 
 # Processes, threads and signals.
@@ -155,5 +158,5 @@ else
 fi
 
 echo "e2e: $pass passed, $fail failed"
-echo "$pass $fail" >/tmp/e2e-summary
+echo "$pass $fail" >"/tmp/e2e-summary.$PLATFORM"
 [ "$fail" -eq 0 ]

@@ -222,6 +222,13 @@ pub trait Context: Send {
     /// A clock other threads can read: the application CPU time of the
     /// address space this task runs in (follows it across exec).
     fn cpu_clock(&self) -> Arc<dyn Fn() -> std::time::Duration + Send + Sync>;
+    /// CPU time application code has used on the calling host thread
+    /// (the task's own) where the platform runs application code on that
+    /// thread (KVM), so that the sentry can tell its own share of the
+    /// thread's clock; zero where application code runs elsewhere.
+    fn app_time_on_this_thread(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
     /// A handle other threads use to kick this task out of application code.
     fn interrupter(&self) -> Arc<dyn Interrupter>;
     /// The task's FP/vector state as it was when the task last stopped.

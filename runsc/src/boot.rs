@@ -135,12 +135,19 @@ pub fn run(_g: &Global, args: BootArgs) -> anyhow::Result<i32> {
         fds.set(fd, file, false);
     }
     sentry::fs::proc::capture_host_info();
+    let mut kvm = match spec.platform {
+        PlatformKind::Kvm => Some(platform_kvm::Device::open()?),
+        PlatformKind::Ptrace => None,
+    };
     isolate()?;
 
     let mf = Arc::new(MemoryFile::new(MEMORY_FILE_SIZE).context("memory file")?);
     let platform: Arc<dyn Platform> = match spec.platform {
         PlatformKind::Ptrace => Arc::new(platform_ptrace::PtracePlatform::new(mf.fd())?),
-        PlatformKind::Kvm => Arc::from(platform_kvm::KvmPlatform::open(mf.fd())?),
+        PlatformKind::Kvm => Arc::new(platform_kvm::KvmPlatform::open(
+            kvm.take().expect("opened above"),
+            mf.fd(),
+        )?),
     };
     let boot = BootSpec {
         kernel: KernelConfig {

@@ -107,7 +107,7 @@ fn spawn_gofer(g: &Global, m: &GoferMount) -> anyhow::Result<(Child, OwnedFd)> {
 /// code of its first process (128 + N if killed by signal N).
 pub fn launch(g: &Global, spec: &SandboxSpec, mounts: &[GoferMount]) -> anyhow::Result<i32> {
     if spec.platform == PlatformKind::Kvm {
-        if let Err(e) = platform_kvm::KvmPlatform::open(-1) {
+        if let Err(e) = platform_kvm::KvmPlatform::check() {
             bail!("{e}");
         }
     }

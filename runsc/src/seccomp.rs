@@ -45,6 +45,7 @@ const ALLOWED: &[libc::c_long] = &[
     libc::SYS_waitid,
     libc::SYS_kill,
     libc::SYS_tgkill,
+    libc::SYS_rt_sigtimedwait,
     libc::SYS_pause,
     libc::SYS_close_range,
     libc::SYS_dup2,

@@ -395,9 +395,10 @@ impl Task {
         };
         // SAFETY: valid out pointer.
         unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        let thread = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
         super::thread_group::CpuTimes {
             user: self.ctx.cpu_time(),
-            sys: std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+            sys: thread.saturating_sub(self.ctx.app_time_on_this_thread()),
         }
     }
 
