@@ -5,9 +5,11 @@
 #   bash bench/run.sh
 #
 # Figures:
-#   getppid_ns   mean cost of one getppid(2) round trip (bench/getppid.c)
-#                natively, under our `runsc do` (ptrace) and gVisor's
-#                `runsc do` (ptrace). Median of $REPS runs each.
+#   Every figure natively, under our `runsc do` on both platforms (ptrace,
+#   kvm) and under gVisor's `runsc do` (ptrace; its KVM platform hangs on
+#   this machine).
+#   getppid_ns   mean cost of one getppid(2) round trip (bench/getppid.c).
+#                Median of $REPS runs each.
 #   true_ms      wall time of `runsc do /bin/true`, ours vs gVisor, median of
 #                $TRUE_RUNS runs each.
 #   fork_exec_ms fork+exec+wait of /bin/true, $FORK_ITERS times from a
@@ -17,7 +19,12 @@
 #   thread_us    pthread create+join, sequentially (bench/threads.c).
 #   futex_pingpong_us  FUTEX_WAKE/FUTEX_WAIT round trip between two threads
 #                (bench/futex.c).
-#   thread_us and futex natively, ours and gVisor, median of $FIG_REPS runs each.
+#   touch_ms     writing one byte to each page of $TOUCH_MIB MiB of fresh
+#                anonymous memory (bench/touch.c): page-fault heavy.
+#   thread_us, futex and touch: median of $FIG_REPS runs each.
+#   kvm exits    VM exits (returns of KVM_RUN) per system call in the getppid
+#                run, and per touched page in the touch run, as the kvm
+#                platform counts them (RUNSC_KVM_STATS).
 # Targets: getppid ours <= 1/4 of gVisor's; fork_exec ours <= 1/3 of gVisor's.
 #
 # Environment knobs (all optional):
@@ -27,7 +34,7 @@
 #               (taskset), as an informational figure.
 #   FIG_REPS (3)  FIG_TIMEOUT (20 s per run)  FORK_ITERS (200)  FORK_REPS (5)
 #   THREAD_NATIVE_ITERS (2000)  THREAD_SANDBOX_ITERS (500)
-#   FUTEX_NATIVE_ITERS (20000)  FUTEX_SANDBOX_ITERS (5000)
+#   FUTEX_NATIVE_ITERS (20000)  FUTEX_SANDBOX_ITERS (5000)  TOUCH_MIB (1024)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,6 +55,7 @@ THREAD_NATIVE_ITERS="${THREAD_NATIVE_ITERS:-2000}"
 THREAD_SANDBOX_ITERS="${THREAD_SANDBOX_ITERS:-500}"
 FUTEX_NATIVE_ITERS="${FUTEX_NATIVE_ITERS:-20000}"
 FUTEX_SANDBOX_ITERS="${FUTEX_SANDBOX_ITERS:-5000}"
+TOUCH_MIB="${TOUCH_MIB:-1024}"
 # A single sandboxed run never takes this long; a hang is reported, not waited on.
 RUN_TIMEOUT=60
 
@@ -74,6 +82,7 @@ command -v gcc >/dev/null 2>&1 || die "gcc not found: install gcc (and libc6-dev
 command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) not found"
 gcc -static -O2 -Wall -o "$TMP/getppid" "$BENCH/getppid.c" \
 	|| die "gcc -static failed (is libc6-dev installed?)"
+gcc -static -O2 -Wall -o "$TMP/touch" "$BENCH/touch.c" || die "gcc -static touch.c failed"
 for prog in threads futex; do
 	gcc -static -O2 -Wall -pthread -o "$TMP/$prog" "$BENCH/$prog.c" \
 		|| die "gcc -static -pthread $prog.c failed"
@@ -88,6 +97,7 @@ fi
 # State directories inside the temp dir, so nothing is left elsewhere.
 mkdir -p "$TMP/ours-root" "$TMP/gvisor-root"
 OURS=("$RUNSC" --root "$TMP/ours-root" --platform=ptrace --network=none do)
+KVM=("$RUNSC" --root "$TMP/ours-root" --platform=kvm --network=none do)
 # gVisor 2022 as root: `do` works with ptrace and no network. Its KVM platform
 # hangs on this machine, so ptrace only. Its stdout must be a pipe (with a
 # regular file as stdout its output is lost), hence $(...) capture below.
@@ -106,6 +116,16 @@ if [ -x "$GVISOR" ]; then
 fi
 out="$(timeout -k 5 "$RUN_TIMEOUT" "${OURS[@]}" /bin/echo ok 2>"$TMP/ours.err")" && [ "$out" = ok ] \
 	|| die "our runsc cannot run /bin/echo: $(cat "$TMP/ours.err")"
+
+HAVE_KVM=0
+KVM_WHY=""
+rc=0
+out="$(timeout -k 5 "$RUN_TIMEOUT" "${KVM[@]}" /bin/echo ok 2>"$TMP/kvm.err")" || rc=$?
+if [ "$rc" = 0 ] && [ "$out" = ok ]; then
+	HAVE_KVM=1
+else
+	KVM_WHY="our runsc --platform=kvm cannot run /bin/echo (exit $rc): $(tr '\n' ' ' <"$TMP/kvm.err" | cut -c1-300)"
+fi
 
 HAVE_TASKSET=0
 command -v taskset >/dev/null 2>&1 && HAVE_TASKSET=1
@@ -185,6 +205,8 @@ echo "bench: $(nproc) CPUs, kernel $(uname -r); ours=$RUNSC gvisor=$GVISOR" >&2
 echo "bench: measuring getppid (native $NATIVE_ITERS, ours $OURS_ITERS, gVisor $GVISOR_ITERS iterations; median of $REPS)" >&2
 G_NATIVE="$(getppid_ns native "$TMP/getppid" "$NATIVE_ITERS")"
 G_OURS="$(getppid_ns ours "${OURS[@]}" "$TMP/getppid" "$OURS_ITERS")"
+G_KVM=""
+[ "$HAVE_KVM" = 1 ] && G_KVM="$(getppid_ns kvm "${KVM[@]}" "$TMP/getppid" "$OURS_ITERS")"
 G_GV=""
 [ "$HAVE_GVISOR" = 1 ] && G_GV="$(getppid_ns gvisor "${GV[@]}" "$TMP/getppid" "$GVISOR_ITERS")"
 
@@ -197,14 +219,16 @@ fi
 
 echo "bench: measuring \`do /bin/true\` wall time (median of $TRUE_RUNS)" >&2
 T_OURS="$(true_ms "${OURS[@]}")"
+T_KVM=""
+[ "$HAVE_KVM" = 1 ] && T_KVM="$(true_ms "${KVM[@]}")"
 T_GV=""
 [ "$HAVE_GVISOR" = 1 ] && T_GV="$(true_ms "${GV[@]}")"
 
 echo "bench: measuring fork+exec+wait of /bin/true ($FORK_ITERS per run from /bin/sh; $FORK_REPS rounds, median)" >&2
 # The three take turns, round after round, so that a slow or a fast phase
 # of the machine (they last seconds here) hits all of them alike.
-FV_NATIVE="" FV_OURS="" FV_GV=""
-F_OK_NATIVE=1 F_OK_OURS=1 F_OK_GV="$HAVE_GVISOR"
+FV_NATIVE="" FV_OURS="" FV_KVM="" FV_GV=""
+F_OK_NATIVE=1 F_OK_OURS=1 F_OK_KVM="$HAVE_KVM" F_OK_GV="$HAVE_GVISOR"
 for ((r = 0; r < FORK_REPS; r++)); do
 	if [ "$F_OK_NATIVE" = 1 ]; then
 		v="$(FIG_REPS=1 figure f_native "native fork loop" fork_exec_ns /bin/sh -c "$FORK_SH")" && FV_NATIVE+="$v"$'\n' || F_OK_NATIVE=0
@@ -212,60 +236,92 @@ for ((r = 0; r < FORK_REPS; r++)); do
 	if [ "$F_OK_OURS" = 1 ]; then
 		v="$(FIG_REPS=1 figure f_ours "ours fork loop" fork_exec_ns "${OURS[@]}" /bin/sh -c "$FORK_SH")" && FV_OURS+="$v"$'\n' || F_OK_OURS=0
 	fi
+	if [ "$F_OK_KVM" = 1 ]; then
+		v="$(FIG_REPS=1 figure f_kvm "kvm fork loop" fork_exec_ns "${KVM[@]}" /bin/sh -c "$FORK_SH")" && FV_KVM+="$v"$'\n' || F_OK_KVM=0
+	fi
 	if [ "$F_OK_GV" = 1 ]; then
 		v="$(FIG_REPS=1 figure f_gv "gvisor fork loop" fork_exec_ns "${GV[@]}" /bin/sh -c "$FORK_SH")" && FV_GV+="$v"$'\n' || F_OK_GV=0
 	fi
 done
-F_NATIVE="" F_OURS="" F_GV=""
+F_NATIVE="" F_OURS="" F_KVM="" F_GV=""
 [ "$F_OK_NATIVE" = 1 ] && F_NATIVE="$(printf '%s' "$FV_NATIVE" | median)"
 [ "$F_OK_OURS" = 1 ] && F_OURS="$(printf '%s' "$FV_OURS" | median)"
+[ "$F_OK_KVM" = 1 ] && F_KVM="$(printf '%s' "$FV_KVM" | median)"
 [ "$F_OK_GV" = 1 ] && F_GV="$(printf '%s' "$FV_GV" | median)"
 F_NATIVE="$(ns_to_ms_per_iter "$F_NATIVE")" || true
 F_OURS="$(ns_to_ms_per_iter "$F_OURS")" || true
+F_KVM="$(ns_to_ms_per_iter "$F_KVM")" || true
 F_GV="$(ns_to_ms_per_iter "$F_GV")" || true
 
 echo "bench: measuring thread create+join (native $THREAD_NATIVE_ITERS, sandboxes $THREAD_SANDBOX_ITERS threads; median of $FIG_REPS)" >&2
 TH_NATIVE="$(figure th_native "native threads" thread_us "$TMP/threads" "$THREAD_NATIVE_ITERS")" || TH_NATIVE=""
 TH_OURS="$(figure th_ours "ours threads" thread_us "${OURS[@]}" "$TMP/threads" "$THREAD_SANDBOX_ITERS")" || TH_OURS=""
+TH_KVM=""
+[ "$HAVE_KVM" = 1 ] && { TH_KVM="$(figure th_kvm "kvm threads" thread_us "${KVM[@]}" "$TMP/threads" "$THREAD_SANDBOX_ITERS")" || TH_KVM=""; }
 TH_GV=""
 [ "$HAVE_GVISOR" = 1 ] && { TH_GV="$(figure th_gv "gvisor threads" thread_us "${GV[@]}" "$TMP/threads" "$THREAD_SANDBOX_ITERS")" || TH_GV=""; }
 
 echo "bench: measuring futex ping-pong (native $FUTEX_NATIVE_ITERS, sandboxes $FUTEX_SANDBOX_ITERS round trips; median of $FIG_REPS)" >&2
 FX_NATIVE="$(figure fx_native "native futex" futex_pingpong_us "$TMP/futex" "$FUTEX_NATIVE_ITERS")" || FX_NATIVE=""
 FX_OURS="$(figure fx_ours "ours futex" futex_pingpong_us "${OURS[@]}" "$TMP/futex" "$FUTEX_SANDBOX_ITERS")" || FX_OURS=""
+FX_KVM=""
+[ "$HAVE_KVM" = 1 ] && { FX_KVM="$(figure fx_kvm "kvm futex" futex_pingpong_us "${KVM[@]}" "$TMP/futex" "$FUTEX_SANDBOX_ITERS")" || FX_KVM=""; }
 FX_GV=""
 [ "$HAVE_GVISOR" = 1 ] && { FX_GV="$(figure fx_gv "gvisor futex" futex_pingpong_us "${GV[@]}" "$TMP/futex" "$FUTEX_SANDBOX_ITERS")" || FX_GV=""; }
 
+echo "bench: measuring page faults: touch $TOUCH_MIB MiB of fresh memory (median of $FIG_REPS)" >&2
+TO_NATIVE="$(figure to_native "native touch" touch_ms "$TMP/touch" "$TOUCH_MIB")" || TO_NATIVE=""
+TO_OURS="$(figure to_ours "ours touch" touch_ms "${OURS[@]}" "$TMP/touch" "$TOUCH_MIB")" || TO_OURS=""
+TO_KVM=""
+[ "$HAVE_KVM" = 1 ] && { TO_KVM="$(figure to_kvm "kvm touch" touch_ms "${KVM[@]}" "$TMP/touch" "$TOUCH_MIB")" || TO_KVM=""; }
+TO_GV=""
+[ "$HAVE_GVISOR" = 1 ] && { TO_GV="$(figure to_gv "gvisor touch" touch_ms "${GV[@]}" "$TMP/touch" "$TOUCH_MIB")" || TO_GV=""; }
+
+# kvm_exits CMD...: the kvm platform's exit summary line of one run.
+kvm_exits() {
+	RUNSC_KVM_STATS=1 timeout -k 5 "$RUN_TIMEOUT" "${KVM[@]}" "$@" 2>&1 >/dev/null | grep '^kvm: ' | tail -1
+}
+X_SYSCALL="" X_PAGE=""
+if [ "$HAVE_KVM" = 1 ]; then
+	echo "bench: counting kvm exits" >&2
+	line="$(kvm_exits "$TMP/getppid" "$OURS_ITERS")" || true
+	X_SYSCALL="$(sed -nE 's/.* ([0-9.]+) exits per syscall.*/\1/p' <<<"$line")"
+	line="$(kvm_exits "$TMP/touch" "$TOUCH_MIB")" || true
+	X_PAGE="$(awk -v pages=$((TOUCH_MIB * 256)) '{ printf "%.4f\n", $2 / pages }' <<<"$line")"
+fi
+
 # --- report -----------------------------------------------------------------
-R_G_GV="$(ratio "$G_OURS" "$G_GV")"
-R_G_NATIVE="$(ratio "$G_OURS" "$G_NATIVE")"
-R_T_GV="$(ratio "$T_OURS" "$T_GV")"
-R_P_GV="$(ratio "$P_OURS" "$P_GV")"
 show() { [ -n "$1" ] && echo "$1" || echo "-"; }
+row() { # LABEL NATIVE PTRACE KVM GVISOR
+	printf '%-34s %10s %10s %10s %10s %11s %11s %11s\n' "$1" "$(show "$2")" "$(show "$3")" "$(show "$4")" "$(show "$5")" \
+		"$(ratio "$3" "$5")" "$(ratio "$4" "$5")" "$(ratio "$3" "$2")"
+}
 
 echo
 [ "$HAVE_GVISOR" = 1 ] || echo "gvisor: $GVISOR_WHY"
-printf '%-34s %12s %12s %12s %12s %12s\n' figure native ours gvisor ours/gvisor ours/native
-printf '%-34s %12s %12s %12s %12s %12s\n' "getppid round trip (ns/call)" "$G_NATIVE" "$G_OURS" "$(show "$G_GV")" "$R_G_GV" "$R_G_NATIVE"
+[ "$HAVE_KVM" = 1 ] || echo "kvm: $KVM_WHY"
+printf '%-34s %10s %10s %10s %10s %11s %11s %11s\n' figure native ptrace kvm gvisor ptrace/gv kvm/gv ptrace/nat
+row "getppid round trip (ns/call)" "$G_NATIVE" "$G_OURS" "$G_KVM" "$G_GV"
 if [ -n "$P_OURS" ]; then
-	printf '%-34s %12s %12s %12s %12s %12s\n' "  same, pinned to CPU 0 (info)" "-" "$P_OURS" "$(show "$P_GV")" "$R_P_GV" "$(ratio "$P_OURS" "$G_NATIVE")"
+	row "  same, pinned to CPU 0 (info)" "" "$P_OURS" "" "$P_GV"
 fi
-printf '%-34s %12s %12s %12s %12s %12s\n' "do /bin/true wall time (ms)" "-" "$T_OURS" "$(show "$T_GV")" "$R_T_GV" "-"
-R_F_GV="$(ratio "$F_OURS" "$F_GV")"; R_F_NATIVE="$(ratio "$F_OURS" "$F_NATIVE")"
-R_TH_GV="$(ratio "$TH_OURS" "$TH_GV")"; R_TH_NATIVE="$(ratio "$TH_OURS" "$TH_NATIVE")"
-R_FX_GV="$(ratio "$FX_OURS" "$FX_GV")"; R_FX_NATIVE="$(ratio "$FX_OURS" "$FX_NATIVE")"
-printf '%-34s %12s %12s %12s %12s %12s\n' "fork+exec+wait /bin/true (ms/it)" "$(show "$F_NATIVE")" "$(show "$F_OURS")" "$(show "$F_GV")" "$R_F_GV" "$R_F_NATIVE"
-printf '%-34s %12s %12s %12s %12s %12s\n' "thread create+join (us)" "$(show "$TH_NATIVE")" "$(show "$TH_OURS")" "$(show "$TH_GV")" "$R_TH_GV" "$R_TH_NATIVE"
-printf '%-34s %12s %12s %12s %12s %12s\n' "futex ping-pong round trip (us)" "$(show "$FX_NATIVE")" "$(show "$FX_OURS")" "$(show "$FX_GV")" "$R_FX_GV" "$R_FX_NATIVE"
+row "do /bin/true wall time (ms)" "" "$T_OURS" "$T_KVM" "$T_GV"
+row "fork+exec+wait /bin/true (ms/it)" "$F_NATIVE" "$F_OURS" "$F_KVM" "$F_GV"
+row "thread create+join (us)" "$TH_NATIVE" "$TH_OURS" "$TH_KVM" "$TH_GV"
+row "futex ping-pong round trip (us)" "$FX_NATIVE" "$FX_OURS" "$FX_KVM" "$FX_GV"
+row "touch $TOUCH_MIB MiB fresh memory (ms)" "$TO_NATIVE" "$TO_OURS" "$TO_KVM" "$TO_GV"
+echo "kvm exits: $(show "$X_SYSCALL") per getppid system call, $(show "$X_PAGE") per touched page"
 echo
 FAILED=0
-for slot in f_native f_ours f_gv th_native th_ours th_gv fx_native fx_ours fx_gv; do
+for slot in f_native f_ours f_kvm f_gv th_native th_ours th_kvm th_gv fx_native fx_ours fx_kvm fx_gv to_native to_ours to_kvm to_gv; do
 	if [ -s "$TMP/why.$slot" ]; then
 		echo "failed: $(cat "$TMP/why.$slot")"
 		FAILED=1
 	fi
 done
 if [ "$FAILED" = 1 ]; then echo; fi
+R_G_GV="$(ratio "$G_OURS" "$G_GV")"
+R_F_GV="$(ratio "$F_OURS" "$F_GV")"
 
 if [ "$HAVE_GVISOR" = 1 ]; then
 	verdict="$(awk -v r="$R_G_GV" 'BEGIN { print (r + 0 <= 0.25) ? "MET" : "NOT MET" }')"
@@ -282,12 +338,16 @@ fi
 echo "target: do /bin/true, thread create+join and futex ping-pong reported for comparison (no fixed target)"
 echo
 
-gv() { [ "$HAVE_GVISOR" = 1 ] && echo "$1" || echo "n/a"; }
-echo "bench getppid_ns native=$G_NATIVE ours=$G_OURS gvisor=$(gv "$G_GV") ratio_ours_gvisor=$R_G_GV ratio_ours_native=$R_G_NATIVE"
-[ -n "$P_OURS" ] && echo "bench getppid_pinned_ns ours=$P_OURS gvisor=$(gv "$P_GV") ratio_ours_gvisor=$R_P_GV"
-echo "bench true_ms ours=$T_OURS gvisor=$(gv "$T_GV") ratio_ours_gvisor=$R_T_GV"
 na() { [ -n "$1" ] && echo "$1" || echo "n/a"; }
-echo "bench fork_exec_ms native=$(na "$F_NATIVE") ours=$(na "$F_OURS") gvisor=$(na "$F_GV") ratio_ours_gvisor=$R_F_GV ratio_ours_native=$R_F_NATIVE"
-echo "bench thread_us native=$(na "$TH_NATIVE") ours=$(na "$TH_OURS") gvisor=$(na "$TH_GV") ratio_ours_gvisor=$R_TH_GV ratio_ours_native=$R_TH_NATIVE"
-echo "bench futex_pingpong_us native=$(na "$FX_NATIVE") ours=$(na "$FX_OURS") gvisor=$(na "$FX_GV") ratio_ours_gvisor=$R_FX_GV ratio_ours_native=$R_FX_NATIVE"
+line() { # NAME NATIVE PTRACE KVM GVISOR
+	echo "bench $1 native=$(na "$2") ours=$(na "$3") kvm=$(na "$4") gvisor=$(na "$5") ratio_ours_gvisor=$(ratio "$3" "$5") ratio_kvm_gvisor=$(ratio "$4" "$5") ratio_ours_native=$(ratio "$3" "$2")"
+}
+line getppid_ns "$G_NATIVE" "$G_OURS" "$G_KVM" "$G_GV"
+[ -n "$P_OURS" ] && echo "bench getppid_pinned_ns ours=$P_OURS gvisor=$(na "$P_GV") ratio_ours_gvisor=$(ratio "$P_OURS" "$P_GV")"
+line true_ms "" "$T_OURS" "$T_KVM" "$T_GV"
+line fork_exec_ms "$F_NATIVE" "$F_OURS" "$F_KVM" "$F_GV"
+line thread_us "$TH_NATIVE" "$TH_OURS" "$TH_KVM" "$TH_GV"
+line futex_pingpong_us "$FX_NATIVE" "$FX_OURS" "$FX_KVM" "$FX_GV"
+line touch_ms "$TO_NATIVE" "$TO_OURS" "$TO_KVM" "$TO_GV"
+echo "bench kvm_exits per_syscall=$(na "$X_SYSCALL") per_touched_page=$(na "$X_PAGE")"
 exit 0

@@ -9,7 +9,7 @@ use kvm_ioctls::{SyncReg, VcpuExit};
 use parking_lot::Mutex;
 use platform::{AddressSpace, Context, Error, FpState, Interrupter, Regs, Result, SigInfo, Stop};
 
-use crate::layout::{area, port, MMIO_GPA, TRAMPOLINE_VA};
+use crate::layout::{area, port, TRAMPOLINE_VA};
 use crate::pagetable::NONE;
 use crate::ring0::UD2_VA;
 use crate::space::{KvmSpace, SpaceInner};
@@ -141,7 +141,7 @@ impl KvmContext {
             let t0 = thread_time();
             v.shared.run_start.store(t0, Ordering::SeqCst);
             let exit = match v.fd.run() {
-                Ok(VcpuExit::MmioWrite(addr, _)) if addr & !0xfff == MMIO_GPA => Exit::Syscall,
+                Ok(VcpuExit::IoOut(port::SYSCALL, _)) => Exit::Syscall,
                 Ok(VcpuExit::IoOut(p, _)) => Exit::Out(p),
                 Ok(VcpuExit::Intr) => Exit::Kicked,
                 Ok(other) => Exit::Other(format!("{other:?}")),
@@ -199,7 +199,7 @@ impl KvmContext {
                     }
                     regs_from_kvm(&sync.regs, regs);
                     if sync.regs.rip == TRAMPOLINE_VA {
-                        // Between `syscall` and the MMIO write: the
+                        // Between `syscall` and the trampoline's `out`: the
                         // system call has been made.
                         syscall_regs(regs);
                         count(&STATS.syscalls);

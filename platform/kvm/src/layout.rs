@@ -13,7 +13,7 @@ pub const MEMFILE_SLOT_SIZE: u64 = 4 << 30;
 pub const PLATFORM_GPA: u64 = 1 << 44;
 
 /// Size of the platform's memory (reserved lazily on the host).
-pub const PLATFORM_SIZE: u64 = 512 << 20;
+pub const PLATFORM_SIZE: u64 = 1 << 30;
 
 /// Guest-virtual base of the platform's memory: supervisor-only, in an upper
 /// half slot that paravirtual hypervisors leave to the guest (PML4 slot
@@ -23,18 +23,11 @@ pub const PLATFORM_VA: u64 = 0xffff_d900_0000_0000;
 /// PML4 slot of [`PLATFORM_VA`].
 pub const PLATFORM_PML4_SLOT: usize = 0x1b2;
 
-/// Guest-physical page with no memory behind it: a write to it is the
-/// system call exit (KVM_EXIT_MMIO).
-pub const MMIO_GPA: u64 = 1 << 45;
-
 /// User page holding the system call trampoline (LSTAR points here).
 pub const TRAMPOLINE_VA: u64 = 0x7fff_ffff_e000;
 
-/// User page mapped to [`MMIO_GPA`]; the trampoline writes to it.
-pub const MMIO_VA: u64 = TRAMPOLINE_VA + 0x1000;
-
-/// The end of application memory.
-pub const APP_END: u64 = TRAMPOLINE_VA;
+/// The end of application memory (one guard page below the trampoline).
+pub const APP_END: u64 = TRAMPOLINE_VA - 0x1000;
 
 /// Offsets in the platform memory.
 pub mod platform_mem {
@@ -121,6 +114,9 @@ pub mod selector {
 
 /// I/O ports ring-0 code exits through.
 pub mod port {
+    /// A system call: the trampoline's `out` (allowed to ring 3 by the
+    /// TSS's I/O permission bitmap, for this port only).
+    pub const SYSCALL: u16 = 0x10;
     /// An exception from ring 3; the area holds the state.
     pub const EXCEPTION: u16 = 0x11;
     /// An exception in ring 0: the platform is broken.

@@ -57,7 +57,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// A new page table for an address space.
+    /// A new page table for an address space. Page-table pages of dead
+    /// address spaces are not reused (see README: the hypervisor may still
+    /// hold shadow translations through them).
     fn new_table(&self) -> Result<PageTable> {
         new_table(&self.mem)
     }

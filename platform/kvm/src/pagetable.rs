@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use platform::{Perms, Result};
 
-use crate::layout::{MMIO_GPA, MMIO_VA, PLATFORM_PML4_SLOT, TRAMPOLINE_VA};
+use crate::layout::{PLATFORM_PML4_SLOT, TRAMPOLINE_VA};
 use crate::memory::{gpa, off_of_gpa, va, PlatformMemory, PAGE};
 
 /// Present.
@@ -73,7 +73,6 @@ impl PageTable {
         t.set(root, PLATFORM_PML4_SLOT as u64, gpa(upper_pdpt) | P | RW);
         let pt = t.table_for(TRAMPOLINE_VA, true)?.expect("allocated");
         t.set(pt, index(TRAMPOLINE_VA, 1), gpa(trampoline) | P | US | A);
-        t.set(pt, index(MMIO_VA, 1), MMIO_GPA | P | RW | US | A | D | NX);
         Ok(t)
     }
 

@@ -10,16 +10,15 @@
 //! by masking the stack pointer.
 //!
 //! System calls do not enter ring 0: LSTAR points at the trampoline, a user
-//! page whose first instruction writes to a page with no memory behind it
-//! ([`MMIO_VA`]); that MMIO exit is the system call. This works whether
-//! `syscall` switches to ring 0 (VMX, SVM) or not (paravirtual KVM, which
-//! this machine has).
+//! page whose first instruction is `out` to [`port::SYSCALL`], which the
+//! TSS's I/O permission bitmap opens to ring 3; that exit is the system
+//! call. This works whether `syscall` switches to ring 0 (VMX, SVM) or not
+//! (paravirtual KVM, which this machine has).
 
 use std::arch::global_asm;
 
+use crate::layout::TRAMPOLINE_VA;
 use crate::layout::{area, platform_mem, port, selector};
-#[allow(unused_imports)]
-use crate::layout::{MMIO_VA, TRAMPOLINE_VA};
 use crate::memory::{va, PlatformMemory};
 
 // Exceptions that push an error code.
@@ -154,12 +153,12 @@ global_asm!(
     "jmp 29b",
     ".globl runsc_kvm_ring0_end",
     "runsc_kvm_ring0_end:",
-    // The trampoline page's code: the MMIO write, then the `ud2` the host
+    // The trampoline page's code: the system call exit, then the `ud2` the host
     // points ring 3 at to enter ring 0.
     ".balign 16",
     ".globl runsc_kvm_trampoline",
     "runsc_kvm_trampoline:",
-    "mov byte ptr [rip + {mmio_disp}], al",
+    "out {syscall_port}, al",
     "ud2",
     ".globl runsc_kvm_trampoline_end",
     "runsc_kvm_trampoline_end:",
@@ -182,7 +181,7 @@ global_asm!(
     exception = const port::EXCEPTION,
     refill = const port::REFILL,
     kernel_fault = const port::KERNEL_FAULT,
-    mmio_disp = const 0x1000 - 6,
+    syscall_port = const port::SYSCALL,
 );
 
 extern "C" {
@@ -194,7 +193,7 @@ extern "C" {
 }
 
 /// Offset of the `ud2` in the trampoline page.
-const UD2_OFFSET: u64 = 6;
+const UD2_OFFSET: u64 = 2;
 
 /// The guest address of the `ud2` that sends ring 3 to ring 0.
 pub const UD2_VA: u64 = TRAMPOLINE_VA + UD2_OFFSET;

@@ -1,8 +1,7 @@
 //! An application address space: its page tables, and the bookkeeping that
 //! makes every vCPU running it see each change before it runs ring 3 again.
 //!
-//! Each change to present entries gets a generation; its entries go to a
-//! log. A vCPU that uses the space (its CR3 is the space's) writes, from
+//! Each changed present entry goes to a log, numbered. A vCPU that uses the space (its CR3 is the space's) writes, from
 //! ring 0, every logged entry it has not written yet and reloads CR3 before
 //! it next enters ring 3 (see `refill`). Vcpus running the space in the
 //! guest when a change is made are kicked out first, as Linux's TLB
@@ -21,7 +20,7 @@ use crate::pagetable::PageTable;
 use crate::vcpu::VcpuShared;
 use crate::Shared;
 
-/// A vCPU using the space and the last generation it wrote.
+/// A vCPU using the space and the number of the last log entry it wrote.
 struct User {
     vcpu: Arc<VcpuShared>,
     applied: u64,
@@ -29,10 +28,10 @@ struct User {
 
 struct State {
     table: PageTable,
-    /// Generation of the last change to present entries.
-    gen: u64,
-    /// Changed entries (generation, ring-0 address) some user has not
-    /// written yet; all of them while the space has no users.
+    /// Number of the last log entry.
+    seq: u64,
+    /// Changed entries (number, ring-0 address) some user has not written
+    /// yet; all of them while the space has no users.
     log: VecDeque<(u64, u64)>,
     users: Vec<User>,
 }
@@ -64,7 +63,7 @@ impl KvmSpace {
                 shared,
                 state: Mutex::new(State {
                     table,
-                    gen: 0,
+                    seq: 0,
                     log: VecDeque::new(),
                     users: Vec::new(),
                 }),
@@ -87,9 +86,11 @@ impl SpaceInner {
             if touched.is_empty() {
                 return r;
             }
-            st.gen += 1;
-            let gen = st.gen;
-            st.log.extend(touched.iter().map(|&e| (gen, e)));
+            for e in touched {
+                st.seq += 1;
+                let seq = st.seq;
+                st.log.push_back((seq, e));
+            }
             st.users.iter().map(|u| u.vcpu.clone()).collect()
         };
         crate::stats::count(&crate::stats::STATS.shootdowns);
@@ -119,18 +120,18 @@ impl SpaceInner {
     pub fn refill(&self, vcpu: &Arc<VcpuShared>, region: u64) {
         let mem = &self.shared.mem;
         let mut st = self.state.lock();
-        let gen = st.gen;
+        let last = st.seq;
         let Some(ui) = st.users.iter().position(|u| Arc::ptr_eq(&u.vcpu, vcpu)) else {
             return;
         };
         let applied = st.users[ui].applied;
         let list = mem.u64_at(region + area::LIST);
         let mut n = 0;
-        let mut done = gen;
-        for &(g, e) in st.log.iter().filter(|(g, _)| *g > applied) {
+        let mut done = last;
+        for &(seq, e) in st.log.iter().filter(|(seq, _)| *seq > applied) {
             if n == area::LIST_CAP {
-                // The rest of generation g and later go in the next fill.
-                done = g - 1;
+                // The rest go in the next fill.
+                done = seq - 1;
                 vcpu.set_stale();
                 break;
             }
@@ -175,7 +176,7 @@ fn trim(st: &mut State) {
     let Some(min) = st.users.iter().map(|u| u.applied).min() else {
         return;
     };
-    while st.log.front().is_some_and(|(g, _)| *g <= min) {
+    while st.log.front().is_some_and(|(seq, _)| *seq <= min) {
         st.log.pop_front();
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     /// Returns from KVM_RUN.
     pub exits: AtomicU64,
-    /// System calls (MMIO exits).
+    /// System calls (exits through the trampoline).
     pub syscalls: AtomicU64,
     /// Exceptions reported to the sentry.
     pub exceptions: AtomicU64,

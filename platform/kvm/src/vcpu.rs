@@ -10,7 +10,7 @@ use kvm_bindings::{kvm_dtable, kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, 
 use kvm_ioctls::{SyncReg, VcpuFd, VmFd};
 use platform::{Error, Regs, Result};
 
-use crate::layout::{area, platform_mem, selector, REGION_SIZE, TRAMPOLINE_VA};
+use crate::layout::{area, platform_mem, port, selector, REGION_SIZE, TRAMPOLINE_VA};
 use crate::memory::{va, PlatformMemory};
 
 /// The host signal that kicks a vCPU thread out of KVM_RUN. It stays
@@ -108,6 +108,9 @@ pub struct VcpuTemplate {
     pub ring0: crate::ring0::Ring0,
 }
 
+/// The TSS: 104 bytes, then a 3-byte I/O bitmap and its closing byte.
+const TSS_LIMIT: u64 = 104 + 4 - 1;
+
 const EFER_SCE: u64 = 1;
 const EFER_LME: u64 = 1 << 8;
 const EFER_LMA: u64 = 1 << 10;
@@ -183,7 +186,7 @@ impl Vcpu {
             0x00cf_f300_0000_ffff, // user data
             0x00af_fb00_0000_ffff, // user code
             0,
-            0x67 | ((tss_va & 0xff_ffff) << 16) | (0x89 << 40) | ((tss_va >> 24) & 0xff) << 56,
+            TSS_LIMIT | ((tss_va & 0xff_ffff) << 16) | (0x89 << 40) | ((tss_va >> 24) & 0xff) << 56,
             tss_va >> 32,
         ];
         for (i, d) in descriptors.iter().enumerate() {
@@ -192,6 +195,10 @@ impl Vcpu {
         // TSS: RSP0 at offset 4, I/O map base (none) at 102.
         mem.write(tss + 4, &va(region + area::STACK_TOP).to_le_bytes());
         mem.write(tss + 102, &104u16.to_le_bytes());
+        // I/O permission bitmap: only the system call port is open to ring 3.
+        let mut bitmap = [0xffu8; 4];
+        bitmap[(port::SYSCALL / 8) as usize] &= !(1 << (port::SYSCALL % 8));
+        mem.write(tss + 104, &bitmap);
 
         let mut sregs = kvm_sregs {
             cs: segment(selector::KERNEL_CS, true, 0),
@@ -202,7 +209,7 @@ impl Vcpu {
             gs: segment(0, false, 0),
             tr: kvm_segment {
                 base: tss_va,
-                limit: 0x67,
+                limit: TSS_LIMIT as u32,
                 selector: selector::TSS,
                 type_: 11,
                 present: 1,
