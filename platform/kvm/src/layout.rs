@@ -26,8 +26,14 @@ pub const PLATFORM_PML4_SLOT: usize = 0x1b2;
 /// User page holding the system call trampoline (LSTAR points here).
 pub const TRAMPOLINE_VA: u64 = 0x7fff_ffff_e000;
 
-/// The end of application memory (one guard page below the trampoline).
-pub const APP_END: u64 = TRAMPOLINE_VA - 0x1000;
+/// PML4 slot of the trampoline: its page tables are shared by every
+/// address space, so that a vCPU can always reach the trampoline and ring 0
+/// whatever root it still has loaded.
+pub const TRAMPOLINE_PML4_SLOT: usize = 255;
+
+/// The end of application memory: the trampoline's PML4 slot is not the
+/// application's.
+pub const APP_END: u64 = (TRAMPOLINE_PML4_SLOT as u64) << 39;
 
 /// Offsets in the platform memory.
 pub mod platform_mem {
@@ -41,6 +47,12 @@ pub mod platform_mem {
     pub const UPPER_PDPT: u64 = 0x3000;
     /// The PD mapping the platform memory with 2 MiB pages.
     pub const UPPER_PD: u64 = 0x4000;
+    /// The shared PDPT, PD and PT of the trampoline's slot.
+    pub const TRAMPOLINE_PDPT: u64 = 0x5000;
+    /// See [`TRAMPOLINE_PDPT`].
+    pub const TRAMPOLINE_PD: u64 = 0x6000;
+    /// See [`TRAMPOLINE_PDPT`].
+    pub const TRAMPOLINE_PT: u64 = 0x7000;
     /// First vCPU region.
     pub const VCPUS: u64 = 0x10_0000;
     /// Space for vCPU regions.

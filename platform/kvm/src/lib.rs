@@ -32,6 +32,15 @@ use memory::{gpa, PlatformMemory};
 use pagetable::{PageTable, P, PS, RW};
 use vcpu::{Vcpu, VcpuTemplate};
 
+/// Dead page-table pages reclaimed at once (each reclaim makes every vCPU
+/// rebuild its shadow page tables).
+const RECLAIM_BATCH: usize = 4096;
+
+/// A memory slot that only exists for [`Shared::flush_shadow`].
+const FLUSH_SLOT: u32 = 32000;
+/// Where it is (no other memory there).
+const FLUSH_GPA: u64 = 3 << 44;
+
 fn kvm_err(op: &'static str) -> impl Fn(kvm_ioctls::Error) -> Error {
     move |e| Error::Host {
         op,
@@ -50,6 +59,9 @@ pub struct Shared {
     covered: Mutex<u64>,
     /// vCPUs no task uses, and how many exist.
     pool: Mutex<(Vec<Vcpu>, usize)>,
+    /// Page-table pages of dead address spaces not reclaimed yet (roots,
+    /// other pages).
+    dead: Mutex<(Vec<u64>, Vec<u64>)>,
     /// A page table with nothing but the platform half, for new vCPUs.
     idle_cr3: u64,
     /// Bytes of XSAVE state the host's XCR0 needs.
@@ -57,11 +69,67 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// A new page table for an address space. Page-table pages of dead
-    /// address spaces are not reused (see README: the hypervisor may still
-    /// hold shadow translations through them).
+    /// A new page table for an address space.
     fn new_table(&self) -> Result<PageTable> {
         new_table(&self.mem)
+    }
+
+    /// Takes the page-table pages of a dead address space. They are
+    /// reclaimed in batches: the hypervisor may still hold shadow
+    /// translations through them, which only [`Shared::flush_shadow`] is
+    /// sure to drop.
+    fn bury(&self, root: u64, pages: Vec<u64>) {
+        let batch = {
+            let mut dead = self.dead.lock();
+            dead.0.push(root);
+            dead.1.extend(pages);
+            if dead.0.len() + dead.1.len() < RECLAIM_BATCH {
+                return;
+            }
+            std::mem::take(&mut *dead)
+        };
+        if let Err(e) = self.reclaim(batch) {
+            log::warn!("kvm: page tables not reclaimed: {e}");
+        }
+    }
+
+    /// Empties dead page tables, makes the hypervisor forget them, and
+    /// frees their pages. A root keeps its platform and trampoline slots
+    /// throughout, since a pooled vCPU may still have it loaded and only
+    /// ever runs ring 0 and the trampoline through it.
+    fn reclaim(&self, (roots, pages): (Vec<u64>, Vec<u64>)) -> Result<()> {
+        for &root in &roots {
+            for i in 0..layout::TRAMPOLINE_PML4_SLOT as u64 {
+                self.mem.write(root + i * 8, &0u64.to_le_bytes());
+            }
+        }
+        for &page in &pages {
+            self.mem.write(page, &[0u8; memory::PAGE as usize]);
+        }
+        self.flush_shadow()?;
+        crate::stats::count(&crate::stats::STATS.reclaims);
+        self.mem.free_tables(roots, pages);
+        Ok(())
+    }
+
+    /// Makes the hypervisor drop every shadow page table (removing a memory
+    /// slot invalidates them all); they are rebuilt from the guest's tables.
+    pub fn flush_shadow(&self) -> Result<()> {
+        let _g = self.covered.lock();
+        for size in [0x1000u64, 0] {
+            let region = kvm_userspace_memory_region {
+                slot: FLUSH_SLOT,
+                flags: 0,
+                guest_phys_addr: FLUSH_GPA,
+                memory_size: size,
+                userspace_addr: self.mem.host_base(),
+            };
+            // SAFETY: the first page of platform memory, which lives as
+            // long as the VM; the slot is removed right after.
+            unsafe { self.vm.set_user_memory_region(region) }
+                .map_err(kvm_err("KVM_SET_USER_MEMORY_REGION"))?;
+        }
+        Ok(())
     }
 
     /// Adds memory slots until the first `end` bytes of the memory file
@@ -112,11 +180,7 @@ impl Shared {
 
 /// A page table with only the platform half and the trampoline.
 fn new_table(mem: &Arc<PlatformMemory>) -> Result<PageTable> {
-    PageTable::new(
-        mem.clone(),
-        platform_mem::UPPER_PDPT,
-        platform_mem::TRAMPOLINE,
-    )
+    PageTable::new(mem.clone())
 }
 
 /// The KVM platform. Created once per sandbox.
@@ -189,6 +253,7 @@ impl KvmPlatform {
         unsafe { vm.set_user_memory_region(region) }
             .map_err(kvm_err("KVM_SET_USER_MEMORY_REGION"))?;
         let ring0 = ring0::install(&mem);
+        PageTable::install_trampoline(&mem);
         // The platform half: one PDPT entry, 2 MiB pages.
         mem.write(
             platform_mem::UPPER_PDPT,
@@ -241,6 +306,7 @@ impl KvmPlatform {
             memfile: (base as u64, size),
             covered: Mutex::new(0),
             pool: Mutex::new((Vec::new(), 0)),
+            dead: Mutex::new((Vec::new(), Vec::new())),
             idle_cr3,
             xsave_size: xsave_size.clamp(512 + 64, 4096),
         });
@@ -269,7 +335,11 @@ impl Platform for KvmPlatform {
 impl Drop for KvmPlatform {
     fn drop(&mut self) {
         if std::env::var_os("RUNSC_KVM_STATS").is_some() {
-            eprintln!("{}", stats::summary());
+            eprintln!(
+                "{}; {} page-table pages in use",
+                stats::summary(),
+                self.shared.mem.tables_in_use()
+            );
         }
     }
 }

@@ -14,8 +14,17 @@ pub const PAGE: u64 = 4096;
 /// The platform memory and its page-table page allocator.
 pub struct PlatformMemory {
     host: *mut u8,
-    /// Next never-used page-table page (offset).
-    next_table: Mutex<u64>,
+    tables: Mutex<Tables>,
+}
+
+/// Page-table pages: never used ones from `next` on, and reclaimed ones
+/// (zeroed, and forgotten by the hypervisor: see `Shared::reclaim`).
+/// Roots are only reused as roots: a pooled vCPU may still have one loaded,
+/// and it must keep reaching the trampoline and ring 0 through it.
+struct Tables {
+    next: u64,
+    free: Vec<u64>,
+    free_roots: Vec<u64>,
 }
 
 // SAFETY: `host` is a mapping that lives as long as `self`; the allocator
@@ -44,7 +53,11 @@ impl PlatformMemory {
         }
         Ok(PlatformMemory {
             host: host as *mut u8,
-            next_table: Mutex::new(platform_mem::TABLES),
+            tables: Mutex::new(Tables {
+                next: platform_mem::TABLES,
+                free: Vec::new(),
+                free_roots: Vec::new(),
+            }),
         })
     }
 
@@ -75,16 +88,41 @@ impl PlatformMemory {
 
     /// A zeroed page for a page table; returns its offset.
     pub fn alloc_table(&self) -> Result<u64> {
-        let mut next = self.next_table.lock();
-        if *next + PAGE > PLATFORM_SIZE {
+        let mut t = self.tables.lock();
+        if let Some(off) = t.free.pop() {
+            return Ok(off);
+        }
+        if t.next + PAGE > PLATFORM_SIZE {
             return Err(Error::Unavailable(
                 "kvm: out of page-table memory".to_string(),
             ));
         }
-        let off = *next;
-        *next += PAGE;
+        let off = t.next;
+        t.next += PAGE;
         // Never-used pages of an anonymous mapping are zero.
         Ok(off)
+    }
+
+    /// A page for a PML4: a reclaimed root (its application half zeroed)
+    /// or a new page.
+    pub fn alloc_root(&self) -> Result<u64> {
+        if let Some(off) = self.tables.lock().free_roots.pop() {
+            return Ok(off);
+        }
+        self.alloc_table()
+    }
+
+    /// Makes reclaimed pages available again.
+    pub fn free_tables(&self, roots: Vec<u64>, pages: Vec<u64>) {
+        let mut t = self.tables.lock();
+        t.free_roots.extend(roots);
+        t.free.extend(pages);
+    }
+
+    /// Page-table pages handed out so far and not reclaimed.
+    pub fn tables_in_use(&self) -> u64 {
+        let t = self.tables.lock();
+        (t.next - platform_mem::TABLES) / PAGE - (t.free.len() + t.free_roots.len()) as u64
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use platform::{Perms, Result};
 
-use crate::layout::{PLATFORM_PML4_SLOT, TRAMPOLINE_VA};
+use crate::layout::{platform_mem, PLATFORM_PML4_SLOT, TRAMPOLINE_PML4_SLOT, TRAMPOLINE_VA};
 use crate::memory::{gpa, off_of_gpa, va, PlatformMemory, PAGE};
 
 /// Present.
@@ -65,15 +65,67 @@ fn index(va: u64, level: u32) -> u64 {
 }
 
 impl PageTable {
-    /// A table with nothing mapped below [`crate::layout::APP_END`] but the
-    /// system call trampoline, and the shared platform half.
-    pub fn new(mem: Arc<PlatformMemory>, upper_pdpt: u64, trampoline: u64) -> Result<PageTable> {
-        let root = mem.alloc_table()?;
+    /// A table with nothing mapped below [`crate::layout::APP_END`], and
+    /// the shared trampoline and platform slots.
+    pub fn new(mem: Arc<PlatformMemory>) -> Result<PageTable> {
+        let root = mem.alloc_root()?;
         let mut t = PageTable { mem, root };
-        t.set(root, PLATFORM_PML4_SLOT as u64, gpa(upper_pdpt) | P | RW);
-        let pt = t.table_for(TRAMPOLINE_VA, true)?.expect("allocated");
-        t.set(pt, index(TRAMPOLINE_VA, 1), gpa(trampoline) | P | US | A);
+        t.set(
+            root,
+            PLATFORM_PML4_SLOT as u64,
+            gpa(platform_mem::UPPER_PDPT) | P | RW,
+        );
+        t.set(
+            root,
+            TRAMPOLINE_PML4_SLOT as u64,
+            gpa(platform_mem::TRAMPOLINE_PDPT) | TABLE,
+        );
         Ok(t)
+    }
+
+    /// Builds the shared tables of the trampoline's slot (once per VM).
+    pub fn install_trampoline(mem: &PlatformMemory) {
+        let entry = |table: u64, i: u64, v: u64| mem.write(table + i * 8, &v.to_le_bytes());
+        entry(
+            platform_mem::TRAMPOLINE_PDPT,
+            index(TRAMPOLINE_VA, 3),
+            gpa(platform_mem::TRAMPOLINE_PD) | TABLE,
+        );
+        entry(
+            platform_mem::TRAMPOLINE_PD,
+            index(TRAMPOLINE_VA, 2),
+            gpa(platform_mem::TRAMPOLINE_PT) | TABLE,
+        );
+        entry(
+            platform_mem::TRAMPOLINE_PT,
+            index(TRAMPOLINE_VA, 1),
+            gpa(platform_mem::TRAMPOLINE) | P | US | A,
+        );
+    }
+
+    /// The table's pages for reuse once it is dead: the root, and the
+    /// application's PDPT, PD and PT pages.
+    pub fn pages(&self) -> (u64, Vec<u64>) {
+        let mut pages = Vec::new();
+        let mut tables = vec![(self.root, 4u32)];
+        while let Some((table, level)) = tables.pop() {
+            let n = if level == 4 {
+                TRAMPOLINE_PML4_SLOT as u64
+            } else {
+                512
+            };
+            for i in 0..n {
+                let e = self.get(table, i);
+                if e & P != 0 && level > 1 {
+                    let lower = off_of_gpa(e & ADDR);
+                    pages.push(lower);
+                    if level > 2 {
+                        tables.push((lower, level - 1));
+                    }
+                }
+            }
+        }
+        (self.root, pages)
     }
 
     /// Guest-physical address of the PML4 (the CR3 value).

@@ -205,6 +205,15 @@ fn shoot_down(users: &[Arc<VcpuShared>]) {
     }
 }
 
+impl Drop for SpaceInner {
+    /// No vCPU uses the space any more (each keeps it while it does): its
+    /// page-table pages can be reclaimed.
+    fn drop(&mut self) {
+        let (root, pages) = self.state.get_mut().table.pages();
+        self.shared.bury(root, pages);
+    }
+}
+
 impl AddressSpace for KvmSpace {
     fn map(&self, addr: u64, len: u64, memfd_offset: u64, perms: Perms) -> Result<()> {
         self.inner.shared.cover_memory_file(memfd_offset + len)?;

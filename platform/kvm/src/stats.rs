@@ -20,6 +20,8 @@ pub struct Stats {
     pub shootdowns: AtomicU64,
     /// Kicks sent.
     pub kicks: AtomicU64,
+    /// Reclaims of dead page tables (each flushes all shadow page tables).
+    pub reclaims: AtomicU64,
 }
 
 /// The counters.
@@ -31,6 +33,7 @@ pub static STATS: Stats = Stats {
     refills: AtomicU64::new(0),
     shootdowns: AtomicU64::new(0),
     kicks: AtomicU64::new(0),
+    reclaims: AtomicU64::new(0),
 };
 
 /// Adds one.
@@ -45,12 +48,13 @@ pub fn summary() -> String {
     let exits = g(&s.exits);
     let syscalls = g(&s.syscalls);
     format!(
-        "kvm: {exits} exits, {syscalls} syscalls, {} exceptions, {} ring-0 entries, {} refills, {} page-table changes, {} kicks; {:.2} exits per syscall",
+        "kvm: {exits} exits, {syscalls} syscalls, {} exceptions, {} ring-0 entries, {} refills, {} page-table changes, {} kicks, {} reclaims; {:.2} exits per syscall",
         g(&s.exceptions),
         g(&s.ring0_entries),
         g(&s.refills),
         g(&s.shootdowns),
         g(&s.kicks),
+        g(&s.reclaims),
         exits as f64 / syscalls.max(1) as f64
     )
 }
