@@ -206,6 +206,11 @@ fn open_kvm() -> Result<Kvm> {
             std::io::Error::from_raw_os_error(e.errno())
         ))
     })?;
+    if kvm.get_api_version() != 12 {
+        return Err(Error::Unavailable(
+            "/dev/kvm is not a KVM device (KVM_GET_API_VERSION failed)".into(),
+        ));
+    }
     for (cap, name) in [
         (Cap::SyncRegs, "KVM_CAP_SYNC_REGS"),
         (Cap::Xsave, "KVM_CAP_XSAVE"),
