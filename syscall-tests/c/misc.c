@@ -354,6 +354,27 @@ TEST(arch_prctl_set_fs_roundtrip)
     EXPECT_EQ(now, orig);
 }
 
+TEST(arch_prctl_gs_base_reaches_the_cpu)
+{
+    /* GS is free for applications on x86-64 (glibc uses FS): the base set
+     * by ARCH_SET_GS is the one %gs-relative loads use, across a system
+     * call and a signal delivered in between. */
+    static unsigned long slots[2] = {0x1234567890abcdefUL, 42};
+    unsigned long orig = 0;
+    ASSERT_OK(syscall(SYS_arch_prctl, ARCH_GET_GS, &orig));
+    ASSERT_OK(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)slots));
+    EXPECT_OK(getppid());
+    EXPECT_OK(raise(SIGWINCH));
+    unsigned long a, b;
+    __asm__ volatile("mov %%gs:0, %0\n\tmov %%gs:8, %1" : "=r"(a), "=r"(b));
+    EXPECT_EQ(a, slots[0]);
+    EXPECT_EQ(b, 42);
+    unsigned long now = 0;
+    EXPECT_OK(syscall(SYS_arch_prctl, ARCH_GET_GS, &now));
+    EXPECT_EQ(now, (unsigned long)slots);
+    ASSERT_OK(syscall(SYS_arch_prctl, ARCH_SET_GS, orig));
+}
+
 TEST(arch_prctl_errors)
 {
     unsigned long v;

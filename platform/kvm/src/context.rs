@@ -135,8 +135,8 @@ impl KvmContext {
                     v.fd.set_sync_dirty_reg(SyncReg::Register);
                 }
             }
-            if regs.fs_base != v.fs_base && v.at != Where::Saving {
-                set_fs_base(v, regs.fs_base)?;
+            if (regs.fs_base, regs.gs_base) != v.bases && v.at != Where::Saving {
+                set_bases(v, (regs.fs_base, regs.gs_base))?;
             }
             let t0 = thread_time();
             v.shared.run_start.store(t0, Ordering::SeqCst);
@@ -335,25 +335,26 @@ fn syscall_regs(regs: &mut Regs) {
     regs.eflags = regs.r11;
 }
 
-/// Gives the guest FS base `base` (through the sync area's system
-/// registers, which KVM filled at the last exit; the first time through
-/// the ioctls).
-fn set_fs_base(v: &mut Vcpu, base: u64) -> Result<()> {
+/// Gives the guest FS and GS bases `(fs, gs)` (through the sync area's
+/// system registers, which KVM filled at the last exit; the first time
+/// through the ioctls).
+fn set_bases(v: &mut Vcpu, (fs, gs): (u64, u64)) -> Result<()> {
     if v.at == Where::Fresh {
         let mut s = v.fd.get_sregs().map_err(|e| Error::Host {
             op: "KVM_GET_SREGS",
             source: std::io::Error::from_raw_os_error(e.errno()),
         })?;
-        s.fs.base = base;
+        (s.fs.base, s.gs.base) = (fs, gs);
         v.fd.set_sregs(&s).map_err(|e| Error::Host {
             op: "KVM_SET_SREGS",
             source: std::io::Error::from_raw_os_error(e.errno()),
         })?;
     } else {
-        v.fd.sync_regs_mut().sregs.fs.base = base;
+        let s = &mut v.fd.sync_regs_mut().sregs;
+        (s.fs.base, s.gs.base) = (fs, gs);
         v.fd.set_sync_dirty_reg(SyncReg::SystemRegister);
     }
-    v.fs_base = base;
+    v.bases = (fs, gs);
     Ok(())
 }
 
@@ -375,7 +376,7 @@ impl Context for KvmContext {
         let space = space.clone();
         let r = self.run(&space, regs);
         if let Some(v) = self.vcpu.as_ref() {
-            regs.fs_base = v.fs_base;
+            (regs.fs_base, regs.gs_base) = v.bases;
         }
         r
     }

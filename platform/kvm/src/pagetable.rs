@@ -246,3 +246,82 @@ impl PageTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RW_PERMS: Perms = Perms {
+        read: true,
+        write: true,
+        exec: false,
+    };
+    const RO_PERMS: Perms = Perms {
+        read: true,
+        write: false,
+        exec: false,
+    };
+
+    fn table() -> PageTable {
+        PageTable::new(Arc::new(PlatformMemory::new().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn new_mappings_need_no_guest_writes_but_changes_of_present_ones_do() {
+        let mut t = table();
+        let mut touched = Vec::new();
+        t.map(0x40_0000, 3 * PAGE, 0x10_0000, RW_PERMS, &mut touched)
+            .unwrap();
+        assert!(touched.is_empty());
+        let e = t.lookup(0x40_1000);
+        assert_eq!(e & ADDR, 0x10_1000);
+        assert_eq!(e & (P | RW | US | NX), P | RW | US | NX);
+
+        t.protect(0x40_0000, 2 * PAGE, RO_PERMS, &mut touched)
+            .unwrap();
+        assert_eq!(touched.len(), 2);
+        assert_eq!(t.lookup(0x40_0000) & RW, 0);
+        assert_ne!(t.lookup(0x40_2000) & RW, 0);
+
+        // PROT_NONE keeps the frame but is not present; making it present
+        // again is not a change the guest must write.
+        touched.clear();
+        t.protect(0x40_0000, PAGE, Perms::NONE, &mut touched)
+            .unwrap();
+        assert_eq!(touched.len(), 1);
+        assert_eq!(t.lookup(0x40_0000), 0x10_0000 | NONE);
+        touched.clear();
+        t.protect(0x40_0000, PAGE, RW_PERMS, &mut touched).unwrap();
+        assert!(touched.is_empty());
+        assert_eq!(t.lookup(0x40_0000) & ADDR, 0x10_0000);
+
+        t.unmap(0x40_0000, 3 * PAGE, &mut touched).unwrap();
+        assert_eq!(touched.len(), 3);
+        assert_eq!(t.lookup(0x40_1000), 0);
+        // Unmapping what has no tables is a no-op.
+        t.unmap(0x1000_0000_0000, 1 << 30, &mut touched).unwrap();
+        assert_eq!(touched.len(), 3);
+    }
+
+    #[test]
+    fn dead_tables_list_their_pages_but_not_the_shared_ones() {
+        let mut t = table();
+        let mut touched = Vec::new();
+        t.map(0x40_0000, PAGE, 0, RW_PERMS, &mut touched).unwrap();
+        t.map(0x7f00_0000_0000, PAGE, 0, RW_PERMS, &mut touched)
+            .unwrap();
+        let (root, pages) = t.pages();
+        assert_eq!(gpa(root), t.cr3());
+        // Two PDPT, PD and PT pages each; the trampoline's and the
+        // platform's tables are shared and not listed.
+        assert_eq!(pages.len(), 6);
+        for shared in [
+            platform_mem::TRAMPOLINE_PDPT,
+            platform_mem::TRAMPOLINE_PD,
+            platform_mem::TRAMPOLINE_PT,
+            platform_mem::UPPER_PDPT,
+        ] {
+            assert!(!pages.contains(&shared));
+        }
+    }
+}

@@ -94,8 +94,8 @@ pub struct Vcpu {
     pub shared: Arc<VcpuShared>,
     /// Where it stopped.
     pub at: Where,
-    /// The FS base the guest has.
-    pub fs_base: u64,
+    /// The FS and GS bases the guest has.
+    pub bases: (u64, u64),
 }
 
 /// Everything every vCPU is set up with.
@@ -257,7 +257,7 @@ impl Vcpu {
                 stale,
             }),
             at: Where::Fresh,
-            fs_base: 0,
+            bases: (0, 0),
         })
     }
 
