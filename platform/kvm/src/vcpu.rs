@@ -335,25 +335,35 @@ pub fn user_flags(f: u64) -> u64 {
     (f & 0x25_0dd5) | 0x202
 }
 
+/// The registers `Regs` and `kvm_regs` both have, paired.
+fn kvm_pairs<'a>(r: &'a mut Regs, k: &'a mut kvm_regs) -> [(&'a mut u64, &'a mut u64); 17] {
+    [
+        (&mut r.rax, &mut k.rax),
+        (&mut r.rbx, &mut k.rbx),
+        (&mut r.rcx, &mut k.rcx),
+        (&mut r.rdx, &mut k.rdx),
+        (&mut r.rsi, &mut k.rsi),
+        (&mut r.rdi, &mut k.rdi),
+        (&mut r.rsp, &mut k.rsp),
+        (&mut r.rbp, &mut k.rbp),
+        (&mut r.r8, &mut k.r8),
+        (&mut r.r9, &mut k.r9),
+        (&mut r.r10, &mut k.r10),
+        (&mut r.r11, &mut k.r11),
+        (&mut r.r12, &mut k.r12),
+        (&mut r.r13, &mut k.r13),
+        (&mut r.r14, &mut k.r14),
+        (&mut r.r15, &mut k.r15),
+        (&mut r.rip, &mut k.rip),
+    ]
+}
+
 /// Application registers from KVM's.
 pub fn regs_from_kvm(k: &kvm_regs, r: &mut Regs) {
-    r.rax = k.rax;
-    r.rbx = k.rbx;
-    r.rcx = k.rcx;
-    r.rdx = k.rdx;
-    r.rsi = k.rsi;
-    r.rdi = k.rdi;
-    r.rsp = k.rsp;
-    r.rbp = k.rbp;
-    r.r8 = k.r8;
-    r.r9 = k.r9;
-    r.r10 = k.r10;
-    r.r11 = k.r11;
-    r.r12 = k.r12;
-    r.r13 = k.r13;
-    r.r14 = k.r14;
-    r.r15 = k.r15;
-    r.rip = k.rip;
+    let mut k = *k;
+    for (a, b) in kvm_pairs(r, &mut k) {
+        *a = *b;
+    }
     r.eflags = k.rflags;
     r.cs = selector::USER_CS as u64;
     r.ss = selector::USER_DS as u64;
@@ -361,23 +371,10 @@ pub fn regs_from_kvm(k: &kvm_regs, r: &mut Regs) {
 
 /// KVM's registers from the application's.
 pub fn regs_to_kvm(r: &Regs, k: &mut kvm_regs) {
-    k.rax = r.rax;
-    k.rbx = r.rbx;
-    k.rcx = r.rcx;
-    k.rdx = r.rdx;
-    k.rsi = r.rsi;
-    k.rdi = r.rdi;
-    k.rsp = r.rsp;
-    k.rbp = r.rbp;
-    k.r8 = r.r8;
-    k.r9 = r.r9;
-    k.r10 = r.r10;
-    k.r11 = r.r11;
-    k.r12 = r.r12;
-    k.r13 = r.r13;
-    k.r14 = r.r14;
-    k.r15 = r.r15;
-    k.rip = r.rip;
+    let mut r = *r;
+    for (a, b) in kvm_pairs(&mut r, k) {
+        *b = *a;
+    }
     k.rflags = user_flags(r.eflags);
 }
 
