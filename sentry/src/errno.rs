@@ -60,7 +60,9 @@ errnos!(
     ETIMEDOUT,
     ENOTSOCK,
     EMSGSIZE,
-    ENOPROTOOPT
+    ENOPROTOOPT,
+    EDEADLK,
+    ENOLCK
 );
 
 impl Errno {

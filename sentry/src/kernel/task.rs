@@ -665,6 +665,7 @@ impl Task {
         if !last {
             return;
         }
+        crate::vfs::lock::release_process(self.pid);
         let status = group
             .exiting
             .lock()
@@ -1126,7 +1127,7 @@ impl Task {
         self.regs_replaced = true;
         self.exe = image.exe;
         self.comm = image.comm;
-        self.fds.close_on_exec();
+        self.fds.close_on_exec(self.pid);
         for a in self.group().actions.lock().iter_mut() {
             if a.handler != libc::SIG_IGN as u64 {
                 *a = SigAction::default();

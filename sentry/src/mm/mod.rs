@@ -1203,5 +1203,6 @@ plain!(
     libc::winsize,
     libc::statfs,
     libc::tms,
-    libc::rusage
+    libc::rusage,
+    libc::flock
 );

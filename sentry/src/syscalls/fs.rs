@@ -227,7 +227,8 @@ pub fn creat(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.fds.remove(a[0] as i32).map(|_| 0)
+    t.fds.remove(a[0] as i32)?.closed_by(t.pid);
+    Ok(0)
 }
 
 pub fn close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -241,8 +242,8 @@ pub fn close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
     for fd in first..=last {
         if flags & CLOSE_RANGE_CLOEXEC != 0 {
             let _ = t.fds.set_cloexec(fd as i32, true);
-        } else {
-            let _ = t.fds.remove(fd as i32);
+        } else if let Ok(f) = t.fds.remove(fd as i32) {
+            f.closed_by(t.pid);
         }
     }
     Ok(0)
@@ -756,7 +757,9 @@ fn do_dup3(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
     if new < 0 || new as u64 >= nofile(t) {
         return Err(Errno::EBADF);
     }
-    t.fds.set(new, f, cloexec);
+    if let Some(old) = t.fds.set(new, f, cloexec) {
+        old.closed_by(t.pid);
+    }
     Ok(new as u64)
 }
 
@@ -796,8 +799,115 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             f.set_flags(arg as i32);
             Ok(0)
         }
+        libc::F_GETLK
+        | libc::F_SETLK
+        | libc::F_SETLKW
+        | F_OFD_GETLK
+        | F_OFD_SETLK
+        | F_OFD_SETLKW => record_lock(t, &f, cmd, arg),
         _ => Err(Errno::EINVAL),
     }
+}
+
+const F_OFD_GETLK: i32 = 36;
+const F_OFD_SETLK: i32 = 37;
+const F_OFD_SETLKW: i32 = 38;
+
+/// fcntl's byte-range locks: POSIX (owned by the process) and OFD (owned
+/// by the open file description).
+fn record_lock(t: &mut Task, f: &Arc<File>, cmd: i32, arg: u64) -> SysResult {
+    use crate::vfs::lock::{self, Owner};
+    let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
+    let mut fl: libc::flock = t.mm.read_obj(arg)?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    if ofd && fl.l_pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let owner = if ofd {
+        Owner::File(f.lock_owner())
+    } else {
+        Owner::Process(t.pid)
+    };
+    let base = match fl.l_whence as i32 {
+        libc::SEEK_SET => 0,
+        libc::SEEK_CUR => *f.offset.lock() as i64,
+        libc::SEEK_END => f.ops.stat()?.size,
+        _ => return Err(Errno::EINVAL),
+    };
+    let start = base.checked_add(fl.l_start).ok_or(Errno::EOVERFLOW)?;
+    let (start, end) = match fl.l_len {
+        0 => (start, i64::MAX),
+        len if len > 0 => (start, start.checked_add(len - 1).ok_or(Errno::EOVERFLOW)?),
+        len => (start + len, start - 1),
+    };
+    if start < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = if end == i64::MAX {
+        u64::MAX
+    } else {
+        end as u64
+    };
+    let key = f.lock_key()?;
+    let ty = fl.l_type as i32;
+    if matches!(cmd, libc::F_GETLK | F_OFD_GETLK) {
+        let write = match ty {
+            libc::F_RDLCK => false,
+            libc::F_WRLCK => true,
+            _ => return Err(Errno::EINVAL),
+        };
+        match lock::test_record(key, owner, write, start as u64, end) {
+            None => fl.l_type = libc::F_UNLCK as i16,
+            Some(r) => {
+                fl.l_type = (if r.write {
+                    libc::F_WRLCK
+                } else {
+                    libc::F_RDLCK
+                }) as i16;
+                fl.l_whence = libc::SEEK_SET as i16;
+                fl.l_start = r.start as i64;
+                fl.l_len = if r.end == u64::MAX {
+                    0
+                } else {
+                    (r.end - r.start + 1) as i64
+                };
+                fl.l_pid = match r.owner {
+                    Owner::Process(pid) => pid,
+                    Owner::File(_) => -1,
+                };
+            }
+        }
+        t.mm.write_obj(arg, &fl)?;
+        return Ok(0);
+    }
+    let write = match ty {
+        libc::F_RDLCK if f.readable() => Some(false),
+        libc::F_WRLCK if f.writable() => Some(true),
+        libc::F_RDLCK | libc::F_WRLCK => return Err(Errno::EBADF),
+        libc::F_UNLCK => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let wait = matches!(cmd, libc::F_SETLKW | F_OFD_SETLKW);
+    lock::set_record(key, owner, write, start as u64, end, wait).map(|_| 0)
+}
+
+/// flock(2).
+pub fn flock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use crate::vfs::lock::{self, Flock};
+    let (fd, op) = (a[0] as i32, a[1] as i32);
+    let f = t.fds.get(fd)?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    let what = match op & !libc::LOCK_NB {
+        libc::LOCK_SH => Flock::Shared,
+        libc::LOCK_EX => Flock::Exclusive,
+        libc::LOCK_UN => Flock::Unlock,
+        _ => return Err(Errno::EINVAL),
+    };
+    lock::flock(f.lock_key()?, f.lock_owner(), what, op & libc::LOCK_NB == 0).map(|_| 0)
 }
 
 pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -101,7 +101,8 @@ table! {
     60 => process::exit, Full;
     61 => process::wait4, Partial("rusage has CPU times only");
     63 => info::uname, Full;
-    72 => fs::fcntl, Partial("F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC");
+    72 => fs::fcntl, Partial("F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETLK, F_SETLK, F_SETLKW and their OFD forms");
+    73 => fs::flock, Full;
     74 => fs::fsync, Full;
     75 => fs::fsync, Full;
     76 => fs::truncate, Full;

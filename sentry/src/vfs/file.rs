@@ -113,6 +113,8 @@ pub struct File {
     pub offset: Mutex<u64>,
     /// A snapshot of the directory listing for getdents, taken at offset 0.
     pub dir_snapshot: Mutex<Option<Arc<Vec<DirEntry>>>>,
+    /// The file's lock key once a lock was taken through this description.
+    lock_key: Mutex<Option<super::lock::Key>>,
 }
 
 impl File {
@@ -131,7 +133,36 @@ impl File {
             ),
             offset: Mutex::new(0),
             dir_snapshot: Mutex::new(None),
+            lock_key: Mutex::new(None),
         })
+    }
+
+    /// The file's identity for advisory locks (remembered, so that closing
+    /// it can release its locks without asking the filesystem again).
+    pub fn lock_key(&self) -> Result<super::lock::Key, Errno> {
+        let mut k = self.lock_key.lock();
+        if let Some(k) = *k {
+            return Ok(k);
+        }
+        let st = self.ops.stat()?;
+        *k = Some((st.dev, st.ino));
+        Ok((st.dev, st.ino))
+    }
+
+    /// This description as a lock owner (flock, OFD locks).
+    pub fn lock_owner(&self) -> usize {
+        self as *const File as usize
+    }
+
+    /// Called when process `pid` closes an fd of this description: its
+    /// POSIX locks on the file go, as on Linux.
+    pub fn closed_by(&self, pid: i32) {
+        if !super::lock::holds_records(pid) {
+            return;
+        }
+        if let Ok(key) = self.lock_key() {
+            super::lock::release_process_file(key, pid);
+        }
     }
 
     /// Status flags.
@@ -163,6 +194,14 @@ impl File {
     /// Opened with O_PATH.
     pub fn is_path(&self) -> bool {
         self.flags() & libc::O_PATH != 0
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        if let Some(key) = *self.lock_key.get_mut() {
+            super::lock::release_file(key, self.lock_owner());
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod dentry;
 pub mod fdtable;
 pub mod file;
+pub mod lock;
 pub mod path;
 pub mod shared_fds;
 

@@ -62,9 +62,11 @@ impl SharedFds {
         self.0.lock().list()
     }
 
-    /// See [`FdTable::close_on_exec`].
-    pub fn close_on_exec(&self) {
+    /// Closes the close-on-exec fds of process `pid` (which execs).
+    pub fn close_on_exec(&self, pid: i32) {
         let closed = self.0.lock().take_cloexec();
-        drop(closed);
+        for f in closed {
+            f.closed_by(pid);
+        }
     }
 }
