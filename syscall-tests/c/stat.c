@@ -1,11 +1,14 @@
 /* fstat/newfstatat/stat/lstat/statx, getdents64, readlink/readlinkat,
- * access/faccessat/faccessat2. */
+ * access/faccessat/faccessat2, utime/utimes/futimesat. */
 #include "harness.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <utime.h>
 
 struct linux_dirent64 {
     uint64_t d_ino;
@@ -348,4 +351,45 @@ TEST(faccessat2_flags)
     ASSERT_OK(fd);
     EXPECT_OK(syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH));
     close(fd);
+}
+
+TEST(utime_sets_whole_seconds_and_null_means_now)
+{
+    const char *p = sct_path("f");
+    ASSERT_OK(sct_write_file(p, "x", 1));
+    struct utimbuf b = {1000000000, 1100000000};
+    EXPECT_OK(utime(p, &b));
+    struct stat st;
+    ASSERT_OK(stat(p, &st));
+    EXPECT_EQ(st.st_atime, 1000000000);
+    EXPECT_EQ(st.st_mtime, 1100000000);
+    EXPECT_EQ(st.st_mtim.tv_nsec, 0);
+    time_t before = time(NULL);
+    EXPECT_OK(utime(p, NULL));
+    ASSERT_OK(stat(p, &st));
+    EXPECT_GE(st.st_mtime, before);
+    EXPECT_ERRNO(utime(sct_path("missing"), NULL), ENOENT);
+}
+
+TEST(utimes_and_futimesat_take_microseconds)
+{
+    const char *p = sct_path("f");
+    ASSERT_OK(sct_write_file(p, "x", 1));
+    struct timeval tv[2] = {{1200000000, 5}, {1300000000, 999999}};
+    EXPECT_OK(utimes(p, tv));
+    struct stat st;
+    ASSERT_OK(stat(p, &st));
+    EXPECT_EQ(st.st_atim.tv_sec, 1200000000);
+    EXPECT_EQ(st.st_atim.tv_nsec, 5000);
+    EXPECT_EQ(st.st_mtim.tv_nsec, 999999000);
+    int dir = open(sct_path(""), O_RDONLY | O_DIRECTORY);
+    ASSERT_OK(dir);
+    tv[1].tv_sec = 1400000000;
+    EXPECT_OK(futimesat(dir, "f", tv));
+    ASSERT_OK(stat(p, &st));
+    EXPECT_EQ(st.st_mtime, 1400000000);
+    tv[0].tv_usec = 1000000;
+    EXPECT_ERRNO(utimes(p, tv), EINVAL);
+    EXPECT_ERRNO(futimesat(dir, "missing", NULL), ENOENT);
+    close(dir);
 }

@@ -256,6 +256,11 @@ impl Inode for OverlayInode {
             .map(|_| ())
     }
 
+    fn mknod(&self, name: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
+        self.create_with(name, |u| u.create_node(name, mode, rdev).map(|_| ()))
+            .map(|_| ())
+    }
+
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
         let child = self.child(name)?;
         let is_dir = child.merged_stat()?.is_dir();

@@ -27,6 +27,11 @@ enum Kind {
     File(RwLock<FileData>),
     Dir(Entries),
     Symlink(Vec<u8>),
+    /// A named pipe.
+    Fifo(crate::fs::pipe::Fifo),
+    /// A socket or device node (mknod): it exists, but nothing in the
+    /// sandbox answers it, so opening it fails with ENXIO.
+    Node,
 }
 
 /// A tmpfs inode.
@@ -132,6 +137,24 @@ impl TmpfsInode {
         self.add(name, c)
     }
 
+    /// Creates a FIFO, socket or device node (mknod(2)); `mode` has the
+    /// file type.
+    pub fn create_node(&self, name: &[u8], mode: u32, rdev: u64) -> Result<Arc<TmpfsInode>, Errno> {
+        let c = if mode & libc::S_IFMT == libc::S_IFIFO {
+            // The pipe's own stat is unused: the file reports the inode's.
+            let stat = Stat::anon(self.dev(), 0, mode);
+            Self::new(
+                self.dev(),
+                mode,
+                Kind::Fifo(crate::fs::pipe::Fifo::new(stat)),
+            )
+        } else {
+            Self::new(self.dev(), mode, Kind::Node)
+        };
+        c.meta.lock().rdev = rdev;
+        self.add(name, c)
+    }
+
     /// The child `name`.
     pub fn get(&self, name: &[u8]) -> Result<Arc<TmpfsInode>, Errno> {
         self.entries()?
@@ -212,7 +235,7 @@ impl TmpfsInode {
         match &self.kind {
             Kind::File(d) => d.read().len(),
             Kind::Symlink(t) => t.len(),
-            Kind::Dir(_) => 0,
+            Kind::Dir(_) | Kind::Fifo(_) | Kind::Node => 0,
         }
     }
 
@@ -221,7 +244,7 @@ impl TmpfsInode {
             match &self.kind {
                 Kind::File(d) => d.write().resize(size as usize)?,
                 Kind::Dir(_) => return Err(Errno::EISDIR),
-                Kind::Symlink(_) => return Err(Errno::EINVAL),
+                Kind::Symlink(_) | Kind::Fifo(_) | Kind::Node => return Err(Errno::EINVAL),
             }
         }
         let now = Timespec::now();
@@ -304,6 +327,10 @@ impl Inode for TmpfsInode {
         self.create_symlink(name, target).map(|_| ())
     }
 
+    fn mknod(&self, name: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
+        self.create_node(name, mode, rdev).map(|_| ())
+    }
+
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
         self.remove(name, dir).map(|_| ())
     }
@@ -333,8 +360,16 @@ impl Inode for TmpfsInode {
 
 /// Opens a tmpfs inode.
 pub fn open(inode: &Arc<TmpfsInode>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
-    if let Kind::Symlink(_) = inode.kind {
-        return Err(Errno::ELOOP);
+    match &inode.kind {
+        Kind::Symlink(_) => return Err(Errno::ELOOP),
+        Kind::Node => return Err(Errno::ENXIO),
+        Kind::Fifo(fifo) => {
+            return Ok(Box::new(FifoFile {
+                end: fifo.open(flags)?,
+                inode: inode.clone(),
+            }))
+        }
+        _ => {}
     }
     if flags & libc::O_TRUNC != 0 {
         if let Kind::File(d) = &inode.kind {
@@ -345,6 +380,48 @@ pub fn open(inode: &Arc<TmpfsInode>, flags: i32) -> Result<Box<dyn FileOps>, Err
     Ok(Box::new(TmpfsFile(inode.clone())))
 }
 
+/// An open FIFO: the pipe's end, with the inode's attributes.
+struct FifoFile {
+    end: crate::fs::pipe::PipeEnd,
+    inode: Arc<TmpfsInode>,
+}
+
+impl FileOps for FifoFile {
+    fn read_flags(&self, buf: &mut [u8], off: u64, flags: i32) -> Result<usize, Errno> {
+        self.end.read_flags(buf, off, flags)
+    }
+    fn write_flags(&self, buf: &[u8], off: u64, flags: i32) -> Result<usize, Errno> {
+        self.end.write_flags(buf, off, flags)
+    }
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.end.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.end.write(buf, off)
+    }
+    fn peek(&self, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+        self.end.peek(buf, flags)
+    }
+    fn pipe_size(&self, set: Option<usize>) -> Result<usize, Errno> {
+        self.end.pipe_size(set)
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn poll(&self) -> u32 {
+        self.end.poll()
+    }
+    fn ioctl(&self, req: u64, arg: u64, mm: &crate::mm::MemoryManager) -> Result<u64, Errno> {
+        self.end.ioctl(req, arg, mm)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.inode.stat_now())
+    }
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.inode.apply(attr)
+    }
+}
+
 /// An open tmpfs file or directory.
 pub struct TmpfsFile(Arc<TmpfsInode>);
 
@@ -353,7 +430,7 @@ impl FileOps for TmpfsFile {
         match &self.0.kind {
             Kind::File(d) => Ok(d.read().read_at(buf, off as usize)),
             Kind::Dir(_) => Err(Errno::EISDIR),
-            Kind::Symlink(_) => Err(Errno::EINVAL),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -365,7 +442,7 @@ impl FileOps for TmpfsFile {
                 Ok(n)
             }
             Kind::Dir(_) => Err(Errno::EISDIR),
-            Kind::Symlink(_) => Err(Errno::EINVAL),
+            _ => Err(Errno::EINVAL),
         }
     }
 

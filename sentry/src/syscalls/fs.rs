@@ -9,7 +9,7 @@ use crate::vfs::path::PATH_MAX;
 use crate::vfs::{Dentry, DirEntry, File, FileOps, SetAttr, Stat, Timespec};
 
 /// Linux's MAX_RW_COUNT: the most one read or write transfers.
-const MAX_RW: u64 = 0x7fff_f000;
+pub(super) const MAX_RW: u64 = 0x7fff_f000;
 
 /// Reads a path argument.
 pub fn path_arg(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
@@ -400,7 +400,14 @@ fn iovecs(t: &Task, addr: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     Ok(out)
 }
 
-fn vectored(t: &Task, fd: u64, iov: u64, cnt: u64, pos: Option<u64>, write: bool) -> SysResult {
+pub(super) fn vectored(
+    t: &Task,
+    fd: u64,
+    iov: u64,
+    cnt: u64,
+    pos: Option<u64>,
+    write: bool,
+) -> SysResult {
     let f = t.fds.get(fd as i32)?;
     if write && !f.writable() || !write && !f.readable() {
         return Err(Errno::EBADF);
@@ -805,6 +812,11 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
         | F_OFD_GETLK
         | F_OFD_SETLK
         | F_OFD_SETLKW => record_lock(t, &f, cmd, arg),
+        libc::F_GETPIPE_SZ => f.ops.pipe_size(None).map(|n| n as u64),
+        libc::F_SETPIPE_SZ => {
+            let size = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
+            f.ops.pipe_size(Some(size)).map(|n| n as u64)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -1000,6 +1012,40 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     Ok(0)
 }
 
+fn do_mknod(t: &mut Task, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResult {
+    let kind = match mode & libc::S_IFMT {
+        0 => libc::S_IFREG,
+        k @ (libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) => k,
+        k @ (libc::S_IFCHR | libc::S_IFBLK) => {
+            if t.creds.euid != 0 {
+                return Err(Errno::EPERM);
+            }
+            k
+        }
+        libc::S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    let (parent, name, _) = resolve_parent(t, dirfd, path)?;
+    if name == b"." || name == b".." || parent.child(&name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    let perm = mode & !t.umask & 0o7777;
+    if kind == libc::S_IFREG {
+        parent.inode.create(&name, perm)?;
+    } else {
+        parent.inode.mknod(&name, kind | perm, dev)?;
+    }
+    Ok(0)
+}
+
+pub fn mknod(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_mknod(t, libc::AT_FDCWD, a[0], a[1] as u32, a[2])
+}
+
+pub fn mknodat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_mknod(t, a[0] as i32, a[1], a[2] as u32, a[3])
+}
+
 pub fn mkdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     do_mkdir(t, libc::AT_FDCWD, a[0], a[1] as u32)
 }
@@ -1192,11 +1238,8 @@ pub fn umask(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (dirfd, path, times, flags) = (a[0] as i32, a[1], a[2], a[3] as i32);
-    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
-        return Err(Errno::EINVAL);
-    }
     let now = Timespec::now();
-    let (atime, mtime) = if times == 0 {
+    let times = if times == 0 {
         (Some(now), Some(now))
     } else {
         let ts: [libc::timespec; 2] = [t.mm.read_obj(times)?, t.mm.read_obj(times + 16)?];
@@ -1213,6 +1256,21 @@ pub fn utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
         };
         (conv(ts[0])?, conv(ts[1])?)
     };
+    set_times(t, dirfd, path, times, flags)
+}
+
+/// Sets the access and modification times of `path` (relative to
+/// `dirfd`; the file `dirfd` itself when `path` is 0); None leaves one.
+fn set_times(
+    t: &mut Task,
+    dirfd: i32,
+    path: u64,
+    (atime, mtime): (Option<Timespec>, Option<Timespec>),
+    flags: i32,
+) -> SysResult {
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let target = if path == 0 {
         match t.fds.get(dirfd)? {
             f if f.dentry.is_some() => Target::Dentry(f.dentry.clone().unwrap()),
@@ -1232,6 +1290,48 @@ pub fn utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
             ..SetAttr::default()
         },
     )
+}
+
+/// Times from a `struct timeval[2]` at `addr` (0: now), as utimes reads them.
+fn timevals(t: &Task, addr: u64) -> Result<(Option<Timespec>, Option<Timespec>), Errno> {
+    if addr == 0 {
+        let now = Timespec::now();
+        return Ok((Some(now), Some(now)));
+    }
+    let tv: [libc::timeval; 2] = t.mm.read_obj(addr)?;
+    let conv = |x: libc::timeval| {
+        if !(0..1_000_000).contains(&x.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Some(Timespec {
+            sec: x.tv_sec,
+            nsec: x.tv_usec * 1000,
+        }))
+    };
+    Ok((conv(tv[0])?, conv(tv[1])?))
+}
+
+/// utime(path, struct utimbuf *): whole seconds.
+pub fn utime(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let times = if a[1] == 0 {
+        let now = Timespec::now();
+        (Some(now), Some(now))
+    } else {
+        let b: [i64; 2] = [t.mm.read_obj(a[1])?, t.mm.read_obj(a[1] + 8)?];
+        let at = |sec| Some(Timespec { sec, nsec: 0 });
+        (at(b[0]), at(b[1]))
+    };
+    set_times(t, libc::AT_FDCWD, a[0], times, 0)
+}
+
+pub fn utimes(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let times = timevals(t, a[1])?;
+    set_times(t, libc::AT_FDCWD, a[0], times, 0)
+}
+
+pub fn futimesat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let times = timevals(t, a[2])?;
+    set_times(t, a[0] as i32, a[1], times, 0)
 }
 
 fn fill_statfs(t: &Task, addr: u64) -> SysResult {

@@ -11,6 +11,7 @@ mod poll;
 mod process;
 mod signal;
 mod socket;
+mod splice;
 mod time;
 
 use crate::errno::{Errno, SysResult};
@@ -83,6 +84,7 @@ table! {
     37 => time::alarm, Full;
     38 => time::setitimer, Partial("CPU-time timers sample the clock every few milliseconds; ITIMER_PROF counts application time only");
     39 => info::getpid, Full;
+    40 => splice::sendfile, Full;
     62 => signal::kill, Full;
     44 => socket::sendto, Partial("connected unix socket pairs only");
     45 => socket::recvfrom, Partial("connected unix socket pairs only");
@@ -159,6 +161,8 @@ table! {
     129 => signal::rt_sigqueueinfo, Full;
     130 => signal::rt_sigsuspend, Full;
     131 => signal::sigaltstack, Full;
+    132 => fs::utime, Full;
+    133 => fs::mknod, Partial("FIFOs, sockets and device nodes in tmpfs and the overlay; device nodes do not open");
     135 => process::personality, Partial("recorded; no execution domain changes anything");
     137 => fs::statfs, Partial("fixed filesystem figures");
     138 => fs::fstatfs, Partial("fixed filesystem figures");
@@ -213,6 +217,7 @@ table! {
     231 => process::exit_group, Full;
     257 => fs::openat, Partial("no permission checks for non-root credentials");
     258 => fs::mkdirat, Full;
+    259 => fs::mknodat, Partial("FIFOs, sockets and device nodes in tmpfs and the overlay; device nodes do not open");
     260 => fs::fchownat, Full;
     262 => fs::newfstatat, Full;
     263 => fs::unlinkat, Full;
@@ -225,9 +230,14 @@ table! {
     270 => poll::pselect6, Partial("readiness is re-checked every few milliseconds");
     271 => poll::ppoll, Partial("readiness is re-checked every few milliseconds");
     234 => signal::tgkill, Full;
+    235 => fs::utimes, Full;
     247 => process::waitid, Full;
+    261 => fs::futimesat, Full;
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
+    275 => splice::splice, Partial("data is copied through the sentry; SPLICE_F_MOVE and SPLICE_F_MORE are hints");
+    276 => splice::tee, Full;
+    278 => splice::vmsplice, Partial("the pages are copied, not moved or shared");
     280 => fs::utimensat, Full;
     281 => epoll::epoll_pwait, Partial("readiness is re-checked every few milliseconds");
     283 => epoll::timerfd_create, Partial("no TFD_TIMER_CANCEL_ON_SET");
@@ -250,6 +260,7 @@ table! {
     318 => info::getrandom, Full;
     322 => process::execveat, Full;
     325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
+    326 => splice::copy_file_range, Full;
     332 => fs::statx, Full;
     436 => fs::close_range, Full;
     424 => signal::pidfd_send_signal, Partial("no PIDFD_SIGNAL_* scope flags");

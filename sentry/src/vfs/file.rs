@@ -29,6 +29,15 @@ pub trait FileOps: Send + Sync + AsAny {
     fn write_flags(&self, buf: &[u8], off: u64, _flags: i32) -> Result<usize, Errno> {
         self.write(buf, off)
     }
+    /// Reads without consuming (tee(2)); pipes only.
+    fn peek(&self, _buf: &mut [u8], _flags: i32) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// A pipe's capacity, after setting it to `set` (F_SETPIPE_SZ);
+    /// EBADF for anything but a pipe.
+    fn pipe_size(&self, _set: Option<usize>) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
     /// Whether the file has a position (regular files, directories).
     fn seekable(&self) -> bool {
         true

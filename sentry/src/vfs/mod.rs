@@ -179,6 +179,10 @@ pub trait Inode: Send + Sync + Any {
     fn symlink(&self, _name: &[u8], _target: &[u8]) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
+    /// Creates a FIFO, socket or device node; `mode` has the file type.
+    fn mknod(&self, _name: &[u8], _mode: u32, _rdev: u64) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
     /// Removes a non-directory (`dir == false`) or an empty directory.
     fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
         Err(Errno::EROFS)
