@@ -1,9 +1,10 @@
-/* getcwd/chdir/fchdir, mkdir/rmdir/unlink/rename/symlink. */
+/* getcwd/chdir/fchdir, mkdir/rmdir/unlink/rename/symlink, chroot. */
 #include "harness.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 TEST(chdir_getcwd)
 {
@@ -250,4 +251,66 @@ TEST(dotdot_of_root_is_root)
     EXPECT_OK(stat("/..", &b));
     EXPECT_EQ(a.st_ino, b.st_ino);
     EXPECT_EQ(a.st_dev, b.st_dev);
+}
+
+static int jailed(const char *jail)
+{
+    if (chroot(jail) != 0)
+        return 1;
+    if (chdir("/") != 0)
+        return 2;
+    char buf[16] = {0};
+    int fd = open("/sub/f", O_RDONLY);
+    if (fd < 0 || read(fd, buf, sizeof(buf)) != 7 || strcmp(buf, "in jail") != 0)
+        return 3;
+    close(fd);
+    /* ".." at the new root stays there. */
+    if (access("/../../sub/f", F_OK) != 0)
+        return 4;
+    if (access("/jail", F_OK) == 0)
+        return 5;
+    char cwd[64];
+    if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") != 0)
+        return 6;
+    if (chdir("sub") != 0 || !getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/sub") != 0)
+        return 7;
+    return 0;
+}
+
+TEST(chroot_confines_path_walks_of_the_process)
+{
+    const char *jail = sct_path("jail");
+    ASSERT_OK(mkdir(jail, 0755));
+    char sub[512];
+    snprintf(sub, sizeof(sub), "%s/sub", jail);
+    ASSERT_OK(mkdir(sub, 0755));
+    char f[600];
+    snprintf(f, sizeof(f), "%s/f", sub);
+    ASSERT_OK(sct_write_file(f, "in jail", 7));
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(jailed(jail));
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+    /* The parent's root did not move. */
+    EXPECT_OK(access(f, F_OK));
+}
+
+TEST(chroot_errors)
+{
+    const char *file = sct_path("file");
+    ASSERT_OK(sct_write_file(file, "x", 1));
+    EXPECT_ERRNO(chroot(file), ENOTDIR);
+    EXPECT_ERRNO(chroot(sct_path("missing")), ENOENT);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setuid(65534) != 0)
+            _exit(10);
+        _exit(chroot("/") == -1 && errno == EPERM ? 0 : 1);
+    }
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_EQ(WEXITSTATUS(st), 0);
 }

@@ -715,7 +715,10 @@ pub fn getdents(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let mut path = t.cwd.path();
+    let (mut path, reachable) = t.cwd.path_from(Some(&t.root));
+    if !reachable {
+        path.splice(0..0, b"(unreachable)".iter().copied());
+    }
     path.push(0);
     if (a[1] as usize) < path.len() {
         return Err(Errno::ERANGE);
@@ -742,6 +745,27 @@ pub fn chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
         Target::Dentry(d) => set_cwd(t, d),
         Target::File(_) => Err(Errno::ENOTDIR),
     }
+}
+
+/// chroot(2): the calling task's root for path walks (`..` stops there).
+/// Needs the privilege of root, as CAP_SYS_CHROOT.
+pub fn chroot(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let d = match resolve_at(t, libc::AT_FDCWD, a[0], 0)? {
+        Target::Dentry(d) => d,
+        Target::File(_) => return Err(Errno::ENOTDIR),
+    };
+    let st = d.inode.stat()?;
+    if !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !may_access(t, &st, 1, false) {
+        return Err(Errno::EACCES);
+    }
+    if t.creds.euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    t.root = d;
+    Ok(0)
 }
 
 pub fn fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -182,6 +182,7 @@ table! {
     157 => process::prctl, Partial("name, dumpable, no_new_privs, pdeathsig, child subreaper, keepcaps, capbset and ambient queries");
     158 => process::arch_prctl, Full;
     160 => info::setrlimit, Partial("NOFILE, AS and FSIZE are enforced; the others are recorded");
+    161 => fs::chroot, Partial("the calling thread only (not the other threads sharing its CLONE_FS state)");
     162 => fs::sync, Partial("host files are left to the host's write-back");
     186 => info::gettid, Full;
     201 => time::time, Full;

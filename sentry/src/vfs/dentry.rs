@@ -91,20 +91,36 @@ impl Dentry {
 
     /// The absolute path of this dentry in the sandbox.
     pub fn path(self: &Arc<Self>) -> Vec<u8> {
+        self.path_from(None).0
+    }
+
+    /// The absolute path as seen from `root` (a chroot; None: the
+    /// sandbox's root), and whether `root` is above this dentry at all
+    /// (if not, the path is the whole one, as Linux's getcwd then gives it
+    /// after "(unreachable)").
+    pub fn path_from(self: &Arc<Self>, root: Option<&Arc<Dentry>>) -> (Vec<u8>, bool) {
         let mut parts = Vec::new();
         let mut d = self.clone();
+        let mut reached = root.is_none();
         while let Some(p) = d.parent.clone() {
+            if root.is_some_and(|r| Arc::ptr_eq(r, &d)) {
+                reached = true;
+                break;
+            }
             parts.push(d.name.clone());
             d = p;
         }
+        if root.is_some_and(|r| Arc::ptr_eq(r, &d)) {
+            reached = true;
+        }
         if parts.is_empty() {
-            return b"/".to_vec();
+            return (b"/".to_vec(), reached);
         }
         let mut out = Vec::new();
         for p in parts.iter().rev() {
             out.push(b'/');
             out.extend_from_slice(p);
         }
-        out
+        (out, reached)
     }
 }
