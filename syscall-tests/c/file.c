@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 
 static int read_all(const char *path, char *buf, size_t n)
 {
@@ -511,4 +513,65 @@ TEST(lseek_past_eof_write_makes_hole)
     EXPECT_EQ(buf[5], 0);
     EXPECT_EQ(buf[10], 'b');
     close(fd);
+}
+
+TEST(fallocate_grows_the_file_unless_keep_size)
+{
+    const char *p = sct_path("f");
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    ASSERT_OK(fd);
+    EXPECT_OK(fallocate(fd, 0, 0, 8192));
+    struct stat st;
+    ASSERT_OK(fstat(fd, &st));
+    EXPECT_EQ(st.st_size, 8192);
+    char buf[16];
+    memset(buf, 'x', sizeof(buf));
+    EXPECT_EQ(pread(fd, buf, sizeof(buf), 4000), 16);
+    EXPECT_EQ(buf[0], 0);
+    EXPECT_EQ(buf[15], 0);
+    EXPECT_OK(fallocate(fd, FALLOC_FL_KEEP_SIZE, 8192, 4096));
+    ASSERT_OK(fstat(fd, &st));
+    EXPECT_EQ(st.st_size, 8192);
+    /* Inside the file: no change of size. */
+    EXPECT_OK(fallocate(fd, 0, 0, 100));
+    ASSERT_OK(fstat(fd, &st));
+    EXPECT_EQ(st.st_size, 8192);
+    close(fd);
+}
+
+TEST(fallocate_punch_hole_zeroes_and_keeps_the_size)
+{
+    const char *p = sct_path("f");
+    ASSERT_OK(sct_write_file(p, "abcdefghij", 10));
+    int fd = open(p, O_RDWR);
+    ASSERT_OK(fd);
+    EXPECT_OK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 3));
+    char buf[16] = {0};
+    EXPECT_EQ(pread(fd, buf, sizeof(buf), 0), 10);
+    EXPECT_MEMEQ(buf, "ab\0\0\0fghij", 10);
+    /* A hole past the end changes nothing. */
+    EXPECT_OK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 10));
+    struct stat st;
+    ASSERT_OK(fstat(fd, &st));
+    EXPECT_EQ(st.st_size, 10);
+    close(fd);
+}
+
+TEST(fallocate_errors)
+{
+    const char *p = sct_path("f");
+    ASSERT_OK(sct_write_file(p, "x", 1));
+    int rw = open(p, O_RDWR), ro = open(p, O_RDONLY);
+    EXPECT_ERRNO(fallocate(rw, 0, 0, 0), EINVAL);
+    EXPECT_ERRNO(fallocate(rw, 0, -1, 10), EINVAL);
+    EXPECT_ERRNO(fallocate(rw, FALLOC_FL_PUNCH_HOLE, 0, 10), EOPNOTSUPP);
+    EXPECT_ERRNO(fallocate(ro, 0, 0, 10), EBADF);
+    int pp[2];
+    ASSERT_OK(pipe(pp));
+    EXPECT_ERRNO(fallocate(pp[1], 0, 0, 10), ESPIPE);
+    EXPECT_ERRNO(fallocate(999, 0, 0, 10), EBADF);
+    close(pp[0]);
+    close(pp[1]);
+    close(rw);
+    close(ro);
 }

@@ -182,6 +182,14 @@ impl FileOps for HostFile {
         Ok(())
     }
 
+    fn fallocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: plain fallocate on our fd.
+        if unsafe { libc::fallocate(self.raw(), mode, off as i64, len as i64) } != 0 {
+            return Err(Errno::last());
+        }
+        Ok(())
+    }
+
     fn sync(&self) -> Result<(), Errno> {
         // SAFETY: plain fsync.
         if unsafe { libc::fsync(self.raw()) } != 0 {

@@ -446,6 +446,24 @@ impl FileOps for TmpfsFile {
         }
     }
 
+    fn fallocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        let Kind::File(d) = &self.0.kind else {
+            return Err(Errno::ENODEV);
+        };
+        let (off, len) = (off as usize, len as usize);
+        let mut d = d.write();
+        if mode & libc::FALLOC_FL_PUNCH_HOLE != 0 {
+            d.zero_range(off, len);
+        } else if mode & libc::FALLOC_FL_KEEP_SIZE == 0 && off + len > d.len() {
+            d.resize(off + len)?;
+        } else {
+            return Ok(());
+        }
+        drop(d);
+        self.0.touch();
+        Ok(())
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.0.stat_now())
     }

@@ -108,6 +108,15 @@ impl FileData {
         Ok(())
     }
 
+    /// Zeroes `[off, off + len)` within the file (a punched hole).
+    pub fn zero_range(&mut self, off: usize, len: usize) {
+        let end = off.saturating_add(len).min(self.size);
+        if off < end {
+            // SAFETY: [off, end) is within the file, hence the range.
+            unsafe { std::ptr::write_bytes(self.ptr(off, end - off), 0, end - off) };
+        }
+    }
+
     /// The pages behind the file and its size, for MAP_SHARED mappings.
     pub fn shared_range(&mut self) -> Result<(Arc<MemRange>, usize), Errno> {
         self.reserve(self.size.max(1))?;

@@ -747,6 +747,41 @@ pub fn chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
 }
 
+/// fallocate(2): reserve, grow or punch holes in a regular file.
+pub fn fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (mode, off, len) = (a[1] as i32, a[2] as i64, a[3] as i64);
+    let f = t.fds.get(a[0] as i32)?;
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let known = libc::FALLOC_FL_KEEP_SIZE | libc::FALLOC_FL_PUNCH_HOLE;
+    if mode & !known != 0
+        || (mode & libc::FALLOC_FL_PUNCH_HOLE != 0 && mode & libc::FALLOC_FL_KEEP_SIZE == 0)
+    {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let st = f.ops.stat()?;
+    match st.file_type() {
+        libc::S_IFIFO => return Err(Errno::ESPIPE),
+        libc::S_IFDIR => return Err(Errno::EISDIR),
+        libc::S_IFREG => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+    let fsize = t.rlimits[libc::RLIMIT_FSIZE as usize].0;
+    if mode & libc::FALLOC_FL_KEEP_SIZE == 0 && end as u64 > fsize {
+        t.handle.send(crate::kernel::signal::SigInfo::new(
+            libc::SIGXFSZ,
+            libc::SI_USER,
+        ));
+        return Err(Errno::EFBIG);
+    }
+    f.ops.fallocate(mode, off as u64, len as u64).map(|_| 0)
+}
+
 /// chroot(2): the calling task's root for path walks (`..` stops there).
 /// Needs the privilege of root, as CAP_SYS_CHROOT.
 pub fn chroot(t: &mut Task, a: [u64; 6]) -> SysResult {

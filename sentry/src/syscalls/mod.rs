@@ -244,6 +244,7 @@ table! {
     283 => epoll::timerfd_create, Partial("no TFD_TIMER_CANCEL_ON_SET");
     282 => signal::signalfd, Full;
     284 => epoll::eventfd, Full;
+    285 => fs::fallocate, Partial("allocation, growth and FALLOC_FL_PUNCH_HOLE; no ZERO_RANGE, COLLAPSE_RANGE or INSERT_RANGE");
     286 => epoll::timerfd_settime, Partial("no TFD_TIMER_CANCEL_ON_SET");
     287 => epoll::timerfd_gettime, Full;
     289 => signal::signalfd4, Full;

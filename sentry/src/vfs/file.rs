@@ -29,6 +29,12 @@ pub trait FileOps: Send + Sync + AsAny {
     fn write_flags(&self, buf: &[u8], off: u64, _flags: i32) -> Result<usize, Errno> {
         self.write(buf, off)
     }
+    /// fallocate(2) on a regular file: `mode` 0 or FALLOC_FL_KEEP_SIZE
+    /// reserve (and grow), FALLOC_FL_PUNCH_HOLE zeroes; the syscall has
+    /// checked the arguments.
+    fn fallocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// Reads without consuming (tee(2)); pipes only.
     fn peek(&self, _buf: &mut [u8], _flags: i32) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
