@@ -256,6 +256,30 @@ impl Inode for OverlayInode {
             .map(|_| ())
     }
 
+    fn get_xattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        match (self.upper(), &self.lower) {
+            (Some(u), _) => u.get_xattr(name),
+            (None, Some(l)) => l.get_xattr(name),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
+    fn set_xattr(&self, name: &[u8], value: &[u8], flags: i32) -> Result<(), Errno> {
+        self.copy_up()?.set_xattr(name, value, flags)
+    }
+
+    fn remove_xattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.copy_up()?.remove_xattr(name)
+    }
+
+    fn list_xattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        match (self.upper(), &self.lower) {
+            (Some(u), _) => u.list_xattr(),
+            (None, Some(l)) => l.list_xattr(),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
     fn mknod(&self, name: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
         self.create_with(name, |u| u.create_node(name, mode, rdev).map(|_| ()))
             .map(|_| ())

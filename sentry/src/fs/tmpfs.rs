@@ -38,6 +38,7 @@ enum Kind {
 pub struct TmpfsInode {
     meta: Mutex<Stat>,
     kind: Kind,
+    xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl TmpfsInode {
@@ -57,6 +58,7 @@ impl TmpfsInode {
                 ..Stat::default()
             }),
             kind,
+            xattrs: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -329,6 +331,35 @@ impl Inode for TmpfsInode {
 
     fn mknod(&self, name: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
         self.create_node(name, mode, rdev).map(|_| ())
+    }
+
+    fn get_xattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.xattrs.lock().get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn set_xattr(&self, name: &[u8], value: &[u8], flags: i32) -> Result<(), Errno> {
+        let mut x = self.xattrs.lock();
+        let exists = x.contains_key(name);
+        if exists && flags & libc::XATTR_CREATE != 0 {
+            return Err(Errno::EEXIST);
+        }
+        if !exists && flags & libc::XATTR_REPLACE != 0 {
+            return Err(Errno::ENODATA);
+        }
+        x.insert(name.to_vec(), value.to_vec());
+        drop(x);
+        self.meta.lock().ctime = Timespec::now();
+        Ok(())
+    }
+
+    fn remove_xattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.xattrs.lock().remove(name).ok_or(Errno::ENODATA)?;
+        self.meta.lock().ctime = Timespec::now();
+        Ok(())
+    }
+
+    fn list_xattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.xattrs.lock().keys().cloned().collect())
     }
 
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {

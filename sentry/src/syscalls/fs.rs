@@ -30,7 +30,7 @@ fn start_dir(t: &Task, dirfd: i32) -> Result<Arc<Dentry>, Errno> {
 }
 
 /// What a path-or-fd argument names.
-enum Target {
+pub(super) enum Target {
     Dentry(Arc<Dentry>),
     File(Arc<File>),
 }
@@ -45,7 +45,12 @@ impl Target {
 }
 
 /// Resolves `(dirfd, path)` with AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH.
-fn resolve_at(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Target, Errno> {
+pub(super) fn resolve_at(
+    t: &Task,
+    dirfd: i32,
+    path_addr: u64,
+    flags: i32,
+) -> Result<Target, Errno> {
     let path = path_arg(t, path_addr)?;
     if path.is_empty() {
         if flags & libc::AT_EMPTY_PATH == 0 {
@@ -92,7 +97,7 @@ fn resolve_parent(
 }
 
 /// May the task access a file with `stat` for `mask` (R_OK|W_OK|X_OK)?
-fn may_access(t: &Task, st: &Stat, mask: u32, real: bool) -> bool {
+pub(super) fn may_access(t: &Task, st: &Stat, mask: u32, real: bool) -> bool {
     let uid = if real { t.creds.uid } else { t.creds.euid };
     let gid = if real { t.creds.gid } else { t.creds.egid };
     if uid == 0 {
@@ -1416,76 +1421,6 @@ pub fn statfs(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.fds.get(a[0] as i32)?;
     fill_statfs(t, a[1])
-}
-
-/// Extended attributes are not stored yet: reads find nothing, writes are
-/// refused as on a filesystem without xattr support. The path is still
-/// resolved so that ENOENT and friends come out right.
-fn xattr_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> Result<(), Errno> {
-    if by_fd {
-        t.fds.get(a[0] as i32)?;
-    } else {
-        let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-        resolve_at(t, libc::AT_FDCWD, a[0], flags)?;
-    }
-    let name = t.mm.read_cstr(a[1], 255).map_err(|e| {
-        if e == Errno::ENAMETOOLONG {
-            Errno::ERANGE
-        } else {
-            e
-        }
-    })?;
-    if name.is_empty() {
-        return Err(Errno::ERANGE);
-    }
-    Ok(())
-}
-
-/// Defines xattr syscalls that resolve their target and name, then answer
-/// `result` (nothing is stored yet).
-macro_rules! xattr_calls {
-    ($($name:ident: by_fd $by_fd:expr, follow $follow:expr => $result:expr;)*) => {
-        $(
-            pub fn $name(t: &mut Task, a: [u64; 6]) -> SysResult {
-                xattr_target(t, &a, $by_fd, $follow)?;
-                Err($result)
-            }
-        )*
-    };
-}
-
-xattr_calls! {
-    getxattr: by_fd false, follow true => Errno::ENODATA;
-    lgetxattr: by_fd false, follow false => Errno::ENODATA;
-    fgetxattr: by_fd true, follow true => Errno::ENODATA;
-    setxattr: by_fd false, follow true => Errno::EOPNOTSUPP;
-    lsetxattr: by_fd false, follow false => Errno::EOPNOTSUPP;
-    fsetxattr: by_fd true, follow true => Errno::EOPNOTSUPP;
-    removexattr: by_fd false, follow true => Errno::ENODATA;
-    lremovexattr: by_fd false, follow false => Errno::ENODATA;
-    fremovexattr: by_fd true, follow true => Errno::ENODATA;
-}
-
-fn list_target(t: &Task, a: &[u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    if by_fd {
-        t.fds.get(a[0] as i32)?;
-    } else {
-        let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-        resolve_at(t, libc::AT_FDCWD, a[0], flags)?;
-    }
-    Ok(0)
-}
-
-pub fn listxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    list_target(t, &a, false, true)
-}
-
-pub fn llistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    list_target(t, &a, false, false)
-}
-
-pub fn flistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    list_target(t, &a, true, true)
 }
 
 fn do_pipe(t: &mut Task, fds_addr: u64, flags: i32) -> SysResult {

@@ -179,6 +179,23 @@ pub trait Inode: Send + Sync + Any {
     fn symlink(&self, _name: &[u8], _target: &[u8]) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
+    /// The value of extended attribute `name` (ENODATA when absent).
+    fn get_xattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::ENODATA)
+    }
+    /// Sets extended attribute `name` (`flags`: XATTR_CREATE,
+    /// XATTR_REPLACE); EOPNOTSUPP where the filesystem keeps none.
+    fn set_xattr(&self, _name: &[u8], _value: &[u8], _flags: i32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Removes extended attribute `name`.
+    fn remove_xattr(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENODATA)
+    }
+    /// The names of the extended attributes.
+    fn list_xattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(Vec::new())
+    }
     /// Creates a FIFO, socket or device node; `mode` has the file type.
     fn mknod(&self, _name: &[u8], _mode: u32, _rdev: u64) -> Result<(), Errno> {
         Err(Errno::EPERM)
