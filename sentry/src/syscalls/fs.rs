@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::errno::{Errno, SysResult};
+use crate::fs::inotify;
 use crate::kernel::task::Task;
 use crate::mm::Plain;
 use crate::vfs::path::PATH_MAX;
@@ -172,6 +173,7 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: i32, mode: u32) -> S
                     return Err(Errno::EACCES);
                 }
                 parent.inode.create(&name, mode & !t.umask & 0o7777)?;
+                inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
                 parent.child(&name)?
             }
             Err(e) => return Err(e),
@@ -212,6 +214,10 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: i32, mode: u32) -> S
         return Err(Errno::EACCES);
     }
     let ops = dentry.inode.clone().open(flags)?;
+    inotify::dentry_event(&dentry, libc::IN_OPEN);
+    if flags & libc::O_TRUNC != 0 && st.is_reg() {
+        inotify::dentry_event(&dentry, libc::IN_MODIFY);
+    }
     let f = File::new(ops, Some(dentry), flags | libc::O_LARGEFILE);
     t.fds
         .insert(f, flags & libc::O_CLOEXEC != 0)
@@ -337,6 +343,13 @@ fn transfer(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>, dir: Dir
     }
     if pos.is_none() && seekable {
         *offset = start + total;
+    }
+    if let (Some(d), true) = (&f.dentry, total > 0) {
+        let what = match dir {
+            Dir::Read => libc::IN_ACCESS,
+            Dir::Write => libc::IN_MODIFY,
+        };
+        inotify::dentry_event(d, what);
     }
     Ok(total)
 }
@@ -1022,11 +1035,25 @@ pub fn sync(_t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 fn setattr_target(target: Target, attr: &SetAttr) -> SysResult {
-    match target {
-        Target::Dentry(d) => d.inode.setattr(attr),
-        Target::File(f) => f.ops.setattr(attr),
+    let dentry = match &target {
+        Target::Dentry(d) => {
+            d.inode.setattr(attr)?;
+            Some(d.clone())
+        }
+        Target::File(f) => {
+            f.ops.setattr(attr)?;
+            f.dentry.clone()
+        }
+    };
+    if let Some(d) = dentry {
+        let what = if attr.size.is_some() {
+            libc::IN_MODIFY
+        } else {
+            libc::IN_ATTRIB
+        };
+        inotify::dentry_event(&d, what);
     }
-    .map(|_| 0)
+    Ok(0)
 }
 
 pub fn truncate(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -1073,6 +1100,7 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
         return Err(Errno::EEXIST);
     }
     parent.inode.mkdir(&name, mode & !t.umask & 0o7777)?;
+    inotify::dir_event(&parent, &name, libc::IN_CREATE, true, 0);
     Ok(0)
 }
 
@@ -1099,6 +1127,7 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResu
     } else {
         parent.inode.mknod(&name, kind | perm, dev)?;
     }
+    inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
     Ok(0)
 }
 
@@ -1141,6 +1170,19 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: u64, dir: bool) -> SysResult {
     }
     parent.inode.unlink(&name, dir)?;
     parent.forget(&name);
+    if inotify::active() {
+        // In Linux's order: the link count change, the end of the file
+        // itself (when that was its last name), then the name's removal.
+        if let Ok(st) = child.inode.stat() {
+            if !dir {
+                inotify::notify((st.dev, st.ino), libc::IN_ATTRIB, 0, &[]);
+            }
+            if st.nlink == 0 || dir {
+                inotify::deleted((st.dev, st.ino));
+            }
+        }
+        inotify::dir_event(&parent, &name, libc::IN_DELETE, dir, 0);
+    }
     Ok(0)
 }
 
@@ -1185,11 +1227,21 @@ fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> Sy
             p = d.parent.clone();
         }
     }
+    let moved = oparent.child(&oname).ok();
     oparent
         .inode
         .rename(&oname, nparent.inode.as_ref(), &nname)?;
     oparent.forget(&oname);
     nparent.forget(&nname);
+    if let (Some(m), true) = (moved, inotify::active()) {
+        if let Ok(st) = m.inode.stat() {
+            let cookie = inotify::cookie();
+            let is_dir = st.is_dir();
+            inotify::dir_event(&oparent, &oname, libc::IN_MOVED_FROM, is_dir, cookie);
+            inotify::dir_event(&nparent, &nname, libc::IN_MOVED_TO, is_dir, cookie);
+            inotify::notify((st.dev, st.ino), libc::IN_MOVE_SELF, 0, &[]);
+        }
+    }
     Ok(0)
 }
 
@@ -1218,6 +1270,7 @@ fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
         return Err(Errno::ENOENT);
     }
     parent.inode.symlink(&name, &target)?;
+    inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
     Ok(0)
 }
 
@@ -1481,6 +1534,8 @@ fn do_link(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: i32) -> SysR
     }
     parent.inode.link(&name, &target.inode)?;
     parent.forget(&name);
+    inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
+    inotify::dentry_event(&target, libc::IN_ATTRIB);
     Ok(0)
 }
 

@@ -6,6 +6,7 @@ mod epoll;
 mod fs;
 mod futex;
 mod info;
+mod inotify;
 mod mm;
 mod poll;
 mod process;
@@ -234,6 +235,9 @@ table! {
     234 => signal::tgkill, Full;
     235 => fs::utimes, Full;
     247 => process::waitid, Full;
+    253 => inotify::inotify_init, Full;
+    254 => inotify::inotify_add_watch, Partial("events of files changed through the sandbox; not of changes the host makes");
+    255 => inotify::inotify_rm_watch, Full;
     261 => fs::futimesat, Full;
     273 => process::set_robust_list, Full;
     274 => process::get_robust_list, Full;
@@ -253,6 +257,7 @@ table! {
     291 => epoll::epoll_create1, Full;
     292 => fs::dup3, Full;
     293 => fs::pipe2, Partial("no O_DIRECT packet mode");
+    294 => inotify::inotify_init1, Full;
     295 => fs::preadv, Full;
     296 => fs::pwritev, Full;
     297 => signal::rt_tgsigqueueinfo, Full;

@@ -12,7 +12,7 @@ use super::fs::{may_access, resolve_at, Target};
 use super::SysResult;
 use crate::errno::Errno;
 use crate::kernel::task::Task;
-use crate::vfs::{Inode, Stat};
+use crate::vfs::{Dentry, Inode, Stat};
 
 /// Linux's XATTR_NAME_MAX and XATTR_SIZE_MAX.
 const NAME_MAX: usize = 255;
@@ -22,6 +22,15 @@ const SIZE_MAX: usize = 65536;
 /// not) or by fd. Files without a name (pipes, sockets) have no inode to
 /// hold attributes: None.
 fn target(t: &Task, arg: u64, by_fd: bool, follow: bool) -> Result<Option<Arc<dyn Inode>>, Errno> {
+    Ok(target_dentry(t, arg, by_fd, follow)?.map(|d| d.inode.clone()))
+}
+
+fn target_dentry(
+    t: &Task,
+    arg: u64,
+    by_fd: bool,
+    follow: bool,
+) -> Result<Option<Arc<Dentry>>, Errno> {
     let target = if by_fd {
         let f = t.fds.get(arg as i32)?;
         match &f.dentry {
@@ -33,7 +42,7 @@ fn target(t: &Task, arg: u64, by_fd: bool, follow: bool) -> Result<Option<Arc<dy
         resolve_at(t, libc::AT_FDCWD, arg, flags)?
     };
     Ok(match target {
-        Target::Dentry(d) => Some(d.inode.clone()),
+        Target::Dentry(d) => Some(d),
         Target::File(_) => None,
     })
 }
@@ -112,7 +121,7 @@ fn do_get(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
 }
 
 fn do_set(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let inode = target(t, a[0], by_fd, follow)?;
+    let dentry = target_dentry(t, a[0], by_fd, follow)?;
     let flags = a[4] as i32;
     if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
         return Err(Errno::EINVAL);
@@ -124,23 +133,27 @@ fn do_set(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
     }
     let mut value = vec![0u8; size];
     t.mm.copy_in(a[2], &mut value)?;
-    let Some(inode) = inode else {
+    let Some(d) = dentry else {
         space(&name)?;
         return Err(Errno::EOPNOTSUPP);
     };
-    check(t, &name, &inode.stat()?, true)?;
-    inode.set_xattr(&name, &value, flags).map(|_| 0)
+    check(t, &name, &d.inode.stat()?, true)?;
+    d.inode.set_xattr(&name, &value, flags)?;
+    crate::fs::inotify::dentry_event(&d, libc::IN_ATTRIB);
+    Ok(0)
 }
 
 fn do_remove(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let inode = target(t, a[0], by_fd, follow)?;
+    let dentry = target_dentry(t, a[0], by_fd, follow)?;
     let name = read_name(t, a[1])?;
-    let Some(inode) = inode else {
+    let Some(d) = dentry else {
         space(&name)?;
         return Err(Errno::ENODATA);
     };
-    check(t, &name, &inode.stat()?, true)?;
-    inode.remove_xattr(&name).map(|_| 0)
+    check(t, &name, &d.inode.stat()?, true)?;
+    d.inode.remove_xattr(&name)?;
+    crate::fs::inotify::dentry_event(&d, libc::IN_ATTRIB);
+    Ok(0)
 }
 
 fn do_list(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {

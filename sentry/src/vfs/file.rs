@@ -217,6 +217,14 @@ impl Drop for File {
         if let Some(key) = *self.lock_key.get_mut() {
             super::lock::release_file(key, self.lock_owner());
         }
+        if let (Some(d), false) = (&self.dentry, self.is_path()) {
+            let what = if self.writable() {
+                libc::IN_CLOSE_WRITE
+            } else {
+                libc::IN_CLOSE_NOWRITE
+            };
+            crate::fs::inotify::dentry_event(d, what);
+        }
     }
 }
 
