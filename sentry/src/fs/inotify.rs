@@ -71,9 +71,11 @@ pub struct Inotify {
     changed: Condvar,
 }
 
-/// Every watch: file -> (instance, watch descriptor).
-static WATCHES: LazyLock<Mutex<HashMap<Key, Vec<(Weak<Inotify>, i32)>>>> =
-    LazyLock::new(Default::default);
+/// The watches on one file: (instance, watch descriptor).
+type Watchers = Vec<(Weak<Inotify>, i32)>;
+
+/// Every watch, by file.
+static WATCHES: LazyLock<Mutex<HashMap<Key, Watchers>>> = LazyLock::new(Default::default);
 /// How many watches exist (events are skipped while there are none).
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
