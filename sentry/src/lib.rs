@@ -131,7 +131,11 @@ fn mount_at(
     source: FsSource,
     proc: &Arc<ProcFs>,
 ) -> Result<(), Errno> {
-    let walker = Walker { root, start: root };
+    let walker = Walker {
+        root,
+        start: root,
+        rules: Default::default(),
+    };
     let target = match walker.walk(dest, true) {
         Ok(d) => d,
         Err(Errno::ENOENT) => {

@@ -264,6 +264,7 @@ impl Task {
         let cwd = Walker {
             root: &root,
             start: &root,
+            rules: Default::default(),
         }
         .walk(&init.cwd, true)
         .map_err(|e| StartError::Cwd(String::from_utf8_lossy(&init.cwd).into(), e))?;
@@ -285,6 +286,7 @@ impl Task {
                 walker: Walker {
                     root: &root,
                     start: &cwd,
+                    rules: Default::default(),
                 },
                 path,
                 argv: init.argv,
@@ -368,6 +370,7 @@ impl Task {
         Walker {
             root: &self.root,
             start: &self.cwd,
+            rules: Default::default(),
         }
     }
 
@@ -1212,7 +1215,11 @@ fn find_program(
         .iter()
         .find_map(|e| e.strip_prefix(b"PATH="))
         .unwrap_or(b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let walker = Walker { root, start: cwd };
+    let walker = Walker {
+        root,
+        start: cwd,
+        rules: Default::default(),
+    };
     let mut err = Errno::ENOENT;
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };

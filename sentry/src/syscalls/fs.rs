@@ -71,6 +71,7 @@ pub(super) fn resolve_at(
     let walker = crate::vfs::path::Walker {
         root: &t.root,
         start: &start,
+        rules: Default::default(),
     };
     Ok(Target::Dentry(walker.walk(&path, follow)?))
 }
@@ -93,6 +94,7 @@ fn resolve_parent(
     crate::vfs::path::Walker {
         root: &t.root,
         start: &start,
+        rules: Default::default(),
     }
     .walk_parent(&path)
 }
@@ -130,18 +132,47 @@ impl FileOps for PathFile {
 }
 
 fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: i32, mode: u32) -> SysResult {
+    do_open_how(t, dirfd, path_addr, flags, mode, 0)
+}
+
+/// RESOLVE_* flags of openat2.
+const RESOLVE_NO_XDEV: u64 = 0x01;
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+const RESOLVE_BENEATH: u64 = 0x08;
+const RESOLVE_IN_ROOT: u64 = 0x10;
+const RESOLVE_CACHED: u64 = 0x20;
+
+/// open with openat2's `resolve` restrictions (0 for open/openat).
+fn do_open_how(
+    t: &mut Task,
+    dirfd: i32,
+    path_addr: u64,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> SysResult {
     let path = path_arg(t, path_addr)?;
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    let start = if path[0] == b'/' {
+    let in_root = resolve & RESOLVE_IN_ROOT != 0;
+    let start = if path[0] == b'/' && !in_root {
         t.cwd.clone()
     } else {
         start_dir(t, dirfd)?
     };
     let walker = crate::vfs::path::Walker {
-        root: &t.root,
+        root: if in_root { &start } else { &t.root },
         start: &start,
+        rules: crate::vfs::path::Rules {
+            beneath: resolve & RESOLVE_BENEATH != 0,
+            // /proc's magic links (fd/N, exe, cwd) are plain symlinks
+            // here, resolved by path inside the sandbox: RESOLVE_NO_MAGICLINKS
+            // has nothing more to refuse.
+            no_symlinks: resolve & RESOLVE_NO_SYMLINKS != 0,
+            no_xdev: resolve & RESOLVE_NO_XDEV != 0,
+        },
     };
     let follow = flags & libc::O_NOFOLLOW == 0;
     let tmpfile = flags & libc::O_TMPFILE & !libc::O_DIRECTORY != 0;
@@ -230,6 +261,54 @@ pub fn open(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn openat(t: &mut Task, a: [u64; 6]) -> SysResult {
     do_open(t, a[0] as i32, a[1], a[2] as i32, a[3] as u32)
+}
+
+/// openat2(dirfd, path, struct open_how *, size).
+pub fn openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const VER0: u64 = 24;
+    let (how, size) = (a[2], a[3]);
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let fields: [u64; 3] = [
+        t.mm.read_obj(how)?,
+        t.mm.read_obj(how + 8)?,
+        t.mm.read_obj(how + 16)?,
+    ];
+    if size > VER0 {
+        let mut rest = vec![0u8; (size - VER0) as usize];
+        t.mm.copy_in(how + VER0, &mut rest)?;
+        if rest.iter().any(|&b| b != 0) {
+            return Err(Errno::E2BIG);
+        }
+    }
+    let [flags, mode, resolve] = fields;
+    const VALID_FLAGS: u64 = 0o37777703;
+    let creates = flags & (libc::O_CREAT | libc::O_TMPFILE) as u64 != 0;
+    if flags & !VALID_FLAGS != 0
+        || (!creates && mode != 0)
+        || mode & !0o7777 != 0
+        || resolve
+            & !(RESOLVE_NO_XDEV
+                | RESOLVE_NO_MAGICLINKS
+                | RESOLVE_NO_SYMLINKS
+                | RESOLVE_BENEATH
+                | RESOLVE_IN_ROOT
+                | RESOLVE_CACHED)
+            != 0
+        || (resolve & RESOLVE_BENEATH != 0 && resolve & RESOLVE_IN_ROOT != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & RESOLVE_CACHED != 0
+        && flags & (libc::O_TRUNC | libc::O_CREAT | libc::O_TMPFILE) as u64 != 0
+    {
+        return Err(Errno::EAGAIN);
+    }
+    do_open_how(t, a[0] as i32, a[1], flags as i32, mode as u32, resolve)
 }
 
 pub fn creat(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -274,6 +274,7 @@ table! {
     424 => signal::pidfd_send_signal, Partial("no PIDFD_SIGNAL_* scope flags");
     434 => signal::pidfd_open, Partial("no PIDFD_THREAD");
     435 => process::clone3, Partial("no set_tid or CLONE_INTO_CGROUP");
+    437 => fs::openat2, Partial("RESOLVE_NO_MAGICLINKS counts only with RESOLVE_NO_SYMLINKS (magic links are plain symlinks here); RESOLVE_CACHED lookups always succeed");
     439 => fs::faccessat2, Full;
     441 => epoll::epoll_pwait2, Partial("readiness is re-checked every few milliseconds");
 }

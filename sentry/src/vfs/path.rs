@@ -19,6 +19,21 @@ pub struct Walker<'a> {
     pub root: &'a Arc<Dentry>,
     /// The directory relative paths start from.
     pub start: &'a Arc<Dentry>,
+    /// openat2's restrictions.
+    pub rules: Rules,
+}
+
+/// Restrictions openat2(2) puts on a walk (RESOLVE_*); none by default.
+/// RESOLVE_IN_ROOT is a walk whose root is its start.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rules {
+    /// RESOLVE_BENEATH: no absolute paths or symlinks, no `..` above the
+    /// start (EXDEV).
+    pub beneath: bool,
+    /// RESOLVE_NO_SYMLINKS: no symlink at all (ELOOP).
+    pub no_symlinks: bool,
+    /// RESOLVE_NO_XDEV: no crossing of mounts (EXDEV).
+    pub no_xdev: bool,
 }
 
 fn is_dir(d: &Dentry) -> Result<bool, Errno> {
@@ -72,6 +87,9 @@ impl Walker<'_> {
     ) -> Result<Arc<Dentry>, Errno> {
         check_len(path)?;
         let mut cur = if path[0] == b'/' {
+            if self.rules.beneath {
+                return Err(Errno::EXDEV);
+            }
             self.root.clone()
         } else {
             start.clone()
@@ -93,15 +111,24 @@ impl Walker<'_> {
                 continue;
             }
             if c == b".." {
+                if self.rules.beneath && Arc::ptr_eq(&cur, self.start) {
+                    return Err(Errno::EXDEV);
+                }
                 if !Arc::ptr_eq(&cur, self.root) {
                     if let Some(p) = cur.parent.clone() {
-                        cur = p.mount_top();
+                        let up = p.mount_top();
+                        self.check_xdev(&cur, &up)?;
+                        cur = up;
                     }
                 }
                 continue;
             }
             let mut next = cur.child(c)?;
+            self.check_xdev(&cur, &next)?;
             if (!last || follow || trailing) && next.inode.stat()?.is_symlink() {
+                if self.rules.no_symlinks {
+                    return Err(Errno::ELOOP);
+                }
                 *links += 1;
                 if *links > MAX_SYMLINKS {
                     return Err(Errno::ELOOP);
@@ -115,6 +142,17 @@ impl Walker<'_> {
             return Err(Errno::ENOTDIR);
         }
         Ok(cur)
+    }
+}
+
+impl Walker<'_> {
+    /// RESOLVE_NO_XDEV: a step from `from` to `to` must stay on one
+    /// filesystem.
+    fn check_xdev(&self, from: &Dentry, to: &Dentry) -> Result<(), Errno> {
+        if self.rules.no_xdev && from.inode.stat()?.dev != to.inode.stat()?.dev {
+            return Err(Errno::EXDEV);
+        }
+        Ok(())
     }
 }
 
