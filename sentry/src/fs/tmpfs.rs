@@ -39,7 +39,18 @@ pub struct TmpfsInode {
     meta: Mutex<Stat>,
     kind: Kind,
     xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// File seals (F_SEAL_*) of a memfd; None for other files.
+    seals: Mutex<Option<u32>>,
 }
+
+/// The seals fcntl(F_ADD_SEALS) knows.
+const SEALS: u32 = (libc::F_SEAL_SEAL
+    | libc::F_SEAL_SHRINK
+    | libc::F_SEAL_GROW
+    | libc::F_SEAL_WRITE
+    | libc::F_SEAL_FUTURE_WRITE
+    | F_SEAL_EXEC) as u32;
+const F_SEAL_EXEC: i32 = 0x20;
 
 impl TmpfsInode {
     fn new(dev: u64, mode: u32, kind: Kind) -> Arc<TmpfsInode> {
@@ -59,7 +70,36 @@ impl TmpfsInode {
             }),
             kind,
             xattrs: Mutex::new(BTreeMap::new()),
+            seals: Mutex::new(None),
         })
+    }
+
+    /// The file behind a memfd: in no directory, with `seals`.
+    pub fn new_memfd(mode: u32, seals: u32) -> Result<Arc<TmpfsInode>, Errno> {
+        let f = Self::new(
+            new_dev(),
+            libc::S_IFREG | mode,
+            Kind::File(RwLock::new(FileData::from_bytes(&[])?)),
+        );
+        f.meta.lock().nlink = 0;
+        *f.seals.lock() = Some(seals);
+        Ok(f)
+    }
+
+    /// Refuses a change of the file's data or size that its seals forbid:
+    /// `write` of data, the size going from `old` to `new`.
+    fn check_seals(&self, write: bool, old: usize, new: usize) -> Result<(), Errno> {
+        let Some(seals) = *self.seals.lock() else {
+            return Ok(());
+        };
+        let seals = seals as i32;
+        if (write && seals & (libc::F_SEAL_WRITE | libc::F_SEAL_FUTURE_WRITE) != 0)
+            || (new < old && seals & libc::F_SEAL_SHRINK != 0)
+            || (new > old && seals & libc::F_SEAL_GROW != 0)
+        {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
     }
 
     /// An empty root directory of a new tmpfs.
@@ -244,7 +284,11 @@ impl TmpfsInode {
     fn apply(&self, attr: &SetAttr) -> Result<(), Errno> {
         if let Some(size) = attr.size {
             match &self.kind {
-                Kind::File(d) => d.write().resize(size as usize)?,
+                Kind::File(d) => {
+                    let mut d = d.write();
+                    self.check_seals(false, d.len(), size as usize)?;
+                    d.resize(size as usize)?
+                }
                 Kind::Dir(_) => return Err(Errno::EISDIR),
                 Kind::Symlink(_) | Kind::Fifo(_) | Kind::Node => return Err(Errno::EINVAL),
             }
@@ -468,7 +512,12 @@ impl FileOps for TmpfsFile {
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         match &self.0.kind {
             Kind::File(d) => {
-                let n = d.write().write_at(buf, off as usize)?;
+                let mut d = d.write();
+                let len = d.len();
+                self.0
+                    .check_seals(true, len, len.max(off as usize + buf.len()))?;
+                let n = d.write_at(buf, off as usize)?;
+                drop(d);
                 self.0.touch();
                 Ok(n)
             }
@@ -477,12 +526,33 @@ impl FileOps for TmpfsFile {
         }
     }
 
+    fn seals(&self) -> Option<u32> {
+        *self.0.seals.lock()
+    }
+
+    fn add_seals(&self, add: u32) -> Result<(), Errno> {
+        let mut seals = self.0.seals.lock();
+        let cur = seals.ok_or(Errno::EINVAL)?;
+        if add & !SEALS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if cur & libc::F_SEAL_SEAL as u32 != 0 {
+            return Err(Errno::EPERM);
+        }
+        *seals = Some(cur | add);
+        Ok(())
+    }
+
     fn fallocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
         let Kind::File(d) = &self.0.kind else {
             return Err(Errno::ENODEV);
         };
         let (off, len) = (off as usize, len as usize);
         let mut d = d.write();
+        let grows = mode & libc::FALLOC_FL_KEEP_SIZE == 0 && off + len > d.len();
+        let punch = mode & libc::FALLOC_FL_PUNCH_HOLE != 0;
+        let new = if grows { off + len } else { d.len() };
+        self.0.check_seals(punch, d.len(), new)?;
         if mode & libc::FALLOC_FL_PUNCH_HOLE != 0 {
             d.zero_range(off, len);
         } else if mode & libc::FALLOC_FL_KEEP_SIZE == 0 && off + len > d.len() {

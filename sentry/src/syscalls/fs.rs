@@ -844,6 +844,46 @@ pub fn chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
 }
 
+/// memfd_create(name, flags): an anonymous tmpfs file.
+pub fn memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_ALLOW_SEALING: u32 = 2;
+    const MFD_HUGETLB: u32 = 4;
+    const MFD_NOEXEC_SEAL: u32 = 8;
+    const MFD_EXEC: u32 = 0x10;
+    let flags = a[1] as u32;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC) != 0
+        || flags & MFD_HUGETLB != 0
+        || (flags & MFD_NOEXEC_SEAL != 0 && flags & MFD_EXEC != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    // Names are at most 249 bytes ("memfd:" and the name fit NAME_MAX).
+    let name = t.mm.read_cstr(a[0], 250).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
+    if name.len() > 249 {
+        return Err(Errno::EINVAL);
+    }
+    let (mode, seals) = if flags & MFD_NOEXEC_SEAL != 0 {
+        (0o666, 0x20)
+    } else if flags & MFD_ALLOW_SEALING != 0 {
+        (0o777, 0)
+    } else {
+        (0o777, libc::F_SEAL_SEAL as u32)
+    };
+    let inode = crate::fs::tmpfs::TmpfsInode::new_memfd(mode, seals)?;
+    let ops = crate::fs::tmpfs::open(&inode, libc::O_RDWR)?;
+    let f = File::new(ops, None, libc::O_RDWR | libc::O_LARGEFILE);
+    t.fds
+        .insert(f, flags & MFD_CLOEXEC != 0)
+        .map(|fd| fd as u64)
+}
+
 /// fallocate(2): reserve, grow or punch holes in a regular file.
 pub fn fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (mode, off, len) = (a[1] as i32, a[2] as i64, a[3] as i64);
@@ -969,6 +1009,15 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
         | F_OFD_SETLK
         | F_OFD_SETLKW => record_lock(t, &f, cmd, arg),
         libc::F_GETPIPE_SZ => f.ops.pipe_size(None).map(|n| n as u64),
+        // Files that cannot be sealed read as sealed against seals (Linux
+        // 6.x; F_ADD_SEALS on them is EPERM).
+        libc::F_GET_SEALS => Ok(f.ops.seals().unwrap_or(libc::F_SEAL_SEAL as u32) as u64),
+        libc::F_ADD_SEALS => {
+            if !f.writable() {
+                return Err(Errno::EPERM);
+            }
+            f.ops.add_seals(arg as u32).map(|_| 0)
+        }
         libc::F_SETPIPE_SZ => {
             let size = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
             f.ops.pipe_size(Some(size)).map(|n| n as u64)

@@ -53,6 +53,10 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !f.readable() || (shared && perms.write && !f.writable()) {
         return Err(Errno::EACCES);
     }
+    let sealed = libc::F_SEAL_WRITE | libc::F_SEAL_FUTURE_WRITE;
+    if shared && perms.write && f.ops.seals().is_some_and(|s| s as i32 & sealed != 0) {
+        return Err(Errno::EPERM);
+    }
     let name = f
         .dentry
         .as_ref()

@@ -266,6 +266,7 @@ table! {
     316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
     317 => process::seccomp, Partial("no SECCOMP_RET_USER_NOTIF listeners");
     318 => info::getrandom, Full;
+    319 => fs::memfd_create, Partial("no MFD_HUGETLB; F_SEAL_WRITE is not refused while writable shared mappings exist");
     322 => process::execveat, Full;
     325 => mm::mlock2, Partial("nothing is swapped, so mapped memory counts as locked");
     326 => splice::copy_file_range, Full;

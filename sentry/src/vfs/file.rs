@@ -35,6 +35,16 @@ pub trait FileOps: Send + Sync + AsAny {
     fn fallocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// The seals of a memfd (F_GET_SEALS); None for files that cannot
+    /// have any.
+    fn seals(&self) -> Option<u32> {
+        None
+    }
+    /// Adds seals to a memfd (F_ADD_SEALS); other files are sealed
+    /// against seals (EPERM).
+    fn add_seals(&self, _seals: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
     /// Reads without consuming (tee(2)); pipes only.
     fn peek(&self, _buf: &mut [u8], _flags: i32) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
