@@ -532,7 +532,8 @@ impl FileOps for TmpfsFile {
 
     fn add_seals(&self, add: u32) -> Result<(), Errno> {
         let mut seals = self.0.seals.lock();
-        let cur = seals.ok_or(Errno::EINVAL)?;
+        // Not a memfd: sealed against seals.
+        let cur = seals.ok_or(Errno::EPERM)?;
         if add & !SEALS != 0 {
             return Err(Errno::EINVAL);
         }
