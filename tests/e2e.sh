@@ -103,6 +103,26 @@ def sq(x): return x * x
 with concurrent.futures.ProcessPoolExecutor(2) as ex:
     print("pool", sum(ex.map(sq, range(10))))'
 
+# A shell on a pseudo-terminal, as script(1) runs one.
+same python3_pty_shell /usr/bin/python3 -c '
+import pty, os
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv("/bin/sh", ["sh", "-c", "echo on $(tty | cut -c1-9); stty size; exit 3"])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(repr(out), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+m, s = pty.openpty()
+os.write(m, b"abc\x7fd\r")
+print(repr(os.read(s, 100)), repr(os.read(m, 100)))'
+
 mkdir -p "$tmp/cproj"
 for i in 1 2 3; do printf 'int f%d(void){return %d;}\n' $i $i >"$tmp/cproj/f$i.c"; done
 printf '#include <stdio.h>\nint f1(void);int f2(void);int f3(void);\nint main(){printf("sum %%d\\n",f1()+f2()+f3());return 0;}\n' >"$tmp/cproj/main.c"

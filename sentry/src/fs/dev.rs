@@ -62,6 +62,22 @@ impl Inode for DevDir {
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        match name {
+            b"ptmx" => {
+                let mut st = self.stat()?;
+                st.ino = 2 + DEVICES.len() as u64;
+                st.mode = libc::S_IFCHR | 0o666;
+                st.nlink = 1;
+                st.rdev = libc::makedev(5, 2);
+                return Ok(Arc::new(super::pty::PtmxNode(st)));
+            }
+            b"pts" => {
+                return Ok(Arc::new(super::pty::PtsDir {
+                    created: self.created,
+                }))
+            }
+            _ => {}
+        }
         let (i, &(_, kind, minor)) = DEVICES
             .iter()
             .enumerate()
@@ -85,7 +101,7 @@ impl Inode for DevDir {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        Ok(DEVICES
+        let mut out: Vec<DirEntry> = DEVICES
             .iter()
             .enumerate()
             .map(|(i, (n, _, _))| DirEntry {
@@ -93,7 +109,18 @@ impl Inode for DevDir {
                 ino: 2 + i as u64,
                 kind: libc::DT_CHR,
             })
-            .collect())
+            .collect();
+        out.push(DirEntry {
+            name: b"ptmx".to_vec(),
+            ino: 2 + DEVICES.len() as u64,
+            kind: libc::DT_CHR,
+        });
+        out.push(DirEntry {
+            name: b"pts".to_vec(),
+            ino: 3 + DEVICES.len() as u64,
+            kind: libc::DT_DIR,
+        });
+        Ok(out)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -10,6 +10,7 @@ pub mod overlay;
 pub mod pidfd;
 pub mod pipe;
 pub mod proc;
+pub mod pty;
 pub mod signalfd;
 pub mod socketpair;
 pub mod timerfd;
