@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 
 TEST(chdir_getcwd)
 {
@@ -313,4 +314,73 @@ TEST(chroot_errors)
     int st;
     ASSERT_EQ(waitpid(pid, &st, 0), pid);
     EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+static int slurp(const char *p, char *buf, size_t n)
+{
+    int fd = open(p, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    memset(buf, 0, n);
+    int r = read(fd, buf, n - 1);
+    close(fd);
+    return r;
+}
+
+TEST(renameat2_exchange_swaps_two_names)
+{
+    const char *a = sct_path("a"), *b = sct_path("b");
+    ASSERT_OK(sct_write_file(a, "A", 1));
+    ASSERT_OK(sct_write_file(b, "B", 1));
+    EXPECT_OK(renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE));
+    char buf[8];
+    EXPECT_EQ(slurp(a, buf, sizeof(buf)), 1);
+    EXPECT_STREQ(buf, "B");
+    EXPECT_EQ(slurp(b, buf, sizeof(buf)), 1);
+    EXPECT_STREQ(buf, "A");
+}
+
+TEST(renameat2_exchange_of_a_file_and_a_directory_moves_the_link_counts)
+{
+    char d1[512], d2[512], x[600], y[600], inner[700];
+    snprintf(d1, sizeof(d1), "%s", sct_path("d1"));
+    snprintf(d2, sizeof(d2), "%s", sct_path("d2"));
+    ASSERT_OK(mkdir(d1, 0755));
+    ASSERT_OK(mkdir(d2, 0755));
+    snprintf(x, sizeof(x), "%s/x", d1);
+    snprintf(y, sizeof(y), "%s/y", d2);
+    ASSERT_OK(sct_write_file(x, "file", 4));
+    ASSERT_OK(mkdir(y, 0755));
+    snprintf(inner, sizeof(inner), "%s/inner", y);
+    ASSERT_OK(sct_write_file(inner, "in", 2));
+    struct stat s1, s2;
+    ASSERT_OK(stat(d1, &s1));
+    ASSERT_OK(stat(d2, &s2));
+    EXPECT_OK(renameat2(AT_FDCWD, x, AT_FDCWD, y, RENAME_EXCHANGE));
+    struct stat st;
+    ASSERT_OK(stat(x, &st));
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    ASSERT_OK(stat(y, &st));
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    char moved[700], buf[8];
+    snprintf(moved, sizeof(moved), "%s/inner", x);
+    EXPECT_EQ(slurp(moved, buf, sizeof(buf)), 2);
+    ASSERT_OK(stat(d1, &st));
+    EXPECT_EQ(st.st_nlink, s1.st_nlink + 1);
+    ASSERT_OK(stat(d2, &st));
+    EXPECT_EQ(st.st_nlink, s2.st_nlink - 1);
+}
+
+TEST(renameat2_exchange_errors)
+{
+    const char *a = sct_path("a"), *d = sct_path("d");
+    ASSERT_OK(sct_write_file(a, "A", 1));
+    ASSERT_OK(mkdir(d, 0755));
+    char sub[600];
+    snprintf(sub, sizeof(sub), "%s/sub", d);
+    ASSERT_OK(mkdir(sub, 0755));
+    EXPECT_ERRNO(renameat2(AT_FDCWD, a, AT_FDCWD, sct_path("missing"), RENAME_EXCHANGE), ENOENT);
+    EXPECT_ERRNO(renameat2(AT_FDCWD, a, AT_FDCWD, d, RENAME_EXCHANGE | RENAME_NOREPLACE), EINVAL);
+    EXPECT_ERRNO(renameat2(AT_FDCWD, d, AT_FDCWD, sub, RENAME_EXCHANGE), EINVAL);
+    EXPECT_ERRNO(renameat2(AT_FDCWD, a, AT_FDCWD, d, 1 << 6), EINVAL);
 }

@@ -339,6 +339,27 @@ impl Inode for OverlayInode {
         Ok(())
     }
 
+    fn exchange(&self, name: &[u8], other_dir: &dyn Inode, other: &[u8]) -> Result<(), Errno> {
+        let to = other_dir
+            .as_any()
+            .downcast_ref::<OverlayInode>()
+            .ok_or(Errno::EXDEV)?;
+        let (a, b) = (self.child(name)?, to.child(other)?);
+        for c in [&a, &b] {
+            if c.merged_stat()?.is_dir() && c.lower.is_some() {
+                // As rename: a merged directory cannot move.
+                return Err(Errno::EXDEV);
+            }
+            c.copy_up()?;
+        }
+        let su = self.copy_up()?;
+        let tu = to.copy_up()?;
+        su.exchange_with(name, &tu, other)?;
+        self.hidden.lock().insert(name.to_vec());
+        to.hidden.lock().insert(other.to_vec());
+        Ok(())
+    }
+
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         self.copy_up()?.setattr(attr)
     }

@@ -273,6 +273,50 @@ impl TmpfsInode {
         to.add(new, child).map(|_| ())
     }
 
+    /// Swaps entry `a` of this directory with entry `b` of `to`.
+    pub fn exchange_with(&self, a: &[u8], to: &TmpfsInode, b: &[u8]) -> Result<(), Errno> {
+        if std::ptr::eq(self, to) {
+            let mut e = self.entries()?.lock();
+            let x = e.get(a).cloned().ok_or(Errno::ENOENT)?;
+            let y = e.get(b).cloned().ok_or(Errno::ENOENT)?;
+            e.insert(a.to_vec(), y);
+            e.insert(b.to_vec(), x);
+        } else {
+            // Lock the two directories in one order (by address).
+            let (first, second) = if (self as *const Self) < (to as *const Self) {
+                (self, to)
+            } else {
+                (to, self)
+            };
+            let mut e1 = first.entries()?.lock();
+            let mut e2 = second.entries()?.lock();
+            let (mine, theirs) = if std::ptr::eq(first, self) {
+                (&mut e1, &mut e2)
+            } else {
+                (&mut e2, &mut e1)
+            };
+            let x = mine.get(a).cloned().ok_or(Errno::ENOENT)?;
+            let y = theirs.get(b).cloned().ok_or(Errno::ENOENT)?;
+            let (xd, yd) = (
+                matches!(x.kind, Kind::Dir(_)),
+                matches!(y.kind, Kind::Dir(_)),
+            );
+            mine.insert(a.to_vec(), y);
+            theirs.insert(b.to_vec(), x);
+            drop(e1);
+            drop(e2);
+            // A directory's ".." moved with it.
+            if xd != yd {
+                let (gains, loses) = if xd { (to, self) } else { (self, to) };
+                gains.meta.lock().nlink += 1;
+                loses.meta.lock().nlink -= 1;
+            }
+            to.touch();
+        }
+        self.touch();
+        Ok(())
+    }
+
     fn size(&self) -> usize {
         match &self.kind {
             Kind::File(d) => d.read().len(),
@@ -416,6 +460,14 @@ impl Inode for TmpfsInode {
             .downcast_ref::<TmpfsInode>()
             .ok_or(Errno::EXDEV)?;
         self.move_to(old, to, new)
+    }
+
+    fn exchange(&self, name: &[u8], other_dir: &dyn Inode, other: &[u8]) -> Result<(), Errno> {
+        let to = other_dir
+            .as_any()
+            .downcast_ref::<TmpfsInode>()
+            .ok_or(Errno::EXDEV)?;
+        self.exchange_with(name, to, other)
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {

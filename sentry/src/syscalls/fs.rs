@@ -1331,7 +1331,10 @@ pub fn unlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> SysResult {
-    if flags & !libc::RENAME_NOREPLACE != 0 {
+    let exchange = flags & libc::RENAME_EXCHANGE != 0;
+    if flags & !(libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE) != 0
+        || (exchange && flags & libc::RENAME_NOREPLACE != 0)
+    {
         return Err(Errno::EINVAL);
     }
     let (oparent, oname, _) = resolve_parent(t, od, op)?;
@@ -1344,6 +1347,27 @@ fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> Sy
     let src = oparent.child(&oname)?;
     if flags & libc::RENAME_NOREPLACE != 0 && nparent.child(&nname).is_ok() {
         return Err(Errno::EEXIST);
+    }
+    if exchange {
+        let dst = nparent.child(&nname)?;
+        // Neither directory may end up inside itself.
+        for (moving, into) in [(&src, &nparent), (&dst, &oparent)] {
+            if moving.inode.stat()?.is_dir() {
+                let mut p = Some(into.clone());
+                while let Some(d) = p {
+                    if Arc::ptr_eq(&d, moving) {
+                        return Err(Errno::EINVAL);
+                    }
+                    p = d.parent.clone();
+                }
+            }
+        }
+        oparent
+            .inode
+            .exchange(&oname, nparent.inode.as_ref(), &nname)?;
+        oparent.forget(&oname);
+        nparent.forget(&nname);
+        return Ok(0);
     }
     // A directory cannot move into itself.
     if src.inode.stat()?.is_dir() {

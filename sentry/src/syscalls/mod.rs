@@ -263,7 +263,7 @@ table! {
     297 => signal::rt_tgsigqueueinfo, Full;
     302 => info::prlimit64, Partial("own process only");
     309 => process::getcpu, Full;
-    316 => fs::renameat2, Partial("RENAME_NOREPLACE only");
+    316 => fs::renameat2, Partial("RENAME_NOREPLACE and RENAME_EXCHANGE (tmpfs and the overlay); no RENAME_WHITEOUT");
     317 => process::seccomp, Partial("no SECCOMP_RET_USER_NOTIF listeners");
     318 => info::getrandom, Full;
     319 => fs::memfd_create, Partial("no MFD_HUGETLB; F_SEAL_WRITE is not refused while writable shared mappings exist");

@@ -179,6 +179,11 @@ pub trait Inode: Send + Sync + Any {
     fn symlink(&self, _name: &[u8], _target: &[u8]) -> Result<(), Errno> {
         Err(Errno::EROFS)
     }
+    /// Swaps entry `name` of this directory with entry `other` of
+    /// `other_dir` (renameat2 RENAME_EXCHANGE); EINVAL where unsupported.
+    fn exchange(&self, _name: &[u8], _other_dir: &dyn Inode, _other: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
     /// The value of extended attribute `name` (ENODATA when absent).
     fn get_xattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
         Err(Errno::ENODATA)
