@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <stdio.h>
 
 TEST(getpid_consistent)
 {
@@ -429,4 +430,27 @@ TEST(rlimit_as_limits_mmap)
         _exit(p == MAP_FAILED ? 3 : 0);
     }
     EXPECT_EQ(pu_code(pu_wait(pid)), 0);
+}
+
+static int read_statm(long v[7])
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return -1;
+    int n = fscanf(f, "%ld %ld %ld %ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
+    fclose(f);
+    return n == 7 ? 0 : -1;
+}
+
+TEST(proc_self_statm_counts_mappings_in_pages)
+{
+    long a[7], b[7];
+    ASSERT_OK(read_statm(a));
+    EXPECT_GT(a[0], 0);
+    EXPECT_GE(a[0], a[1]);
+    void *p = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(p != MAP_FAILED);
+    ASSERT_OK(read_statm(b));
+    EXPECT_GE(b[0] - a[0], 1024);
+    munmap(p, 4 << 20);
 }

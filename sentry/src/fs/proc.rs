@@ -107,6 +107,8 @@ enum FileKind {
     /// A file under /proc/sys.
     Sysctl(&'static str),
     Maps(i32),
+    /// /proc/[pid]/statm: memory sizes in pages.
+    Statm(i32),
 }
 
 /// The host's /proc/cpuinfo, read before the sandbox left the host's
@@ -168,9 +170,9 @@ fn meminfo() -> Vec<u8> {
     out.into_bytes()
 }
 
-const PID_ENTRIES: [&str; 12] = [
-    "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "status",
-    "task",
+const PID_ENTRIES: [&str; 13] = [
+    "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "statm",
+    "status", "task",
 ];
 const ROOT_FILES: [&str; 11] = [
     "cpuinfo",
@@ -366,6 +368,18 @@ impl ProcInode {
                 };
                 format!("{v}\n").into_bytes()
             }
+            FileKind::Statm(p) => {
+                let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
+                let pages = |f: &dyn Fn(&crate::mm::Vma) -> bool| -> u64 {
+                    mm.vmas().iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 4096).sum()
+                };
+                // Every mapped page counts as resident: nothing is swapped.
+                let size = pages(&|_| true);
+                let shared = pages(&|v| v.shared);
+                let text = pages(&|v| v.perms.exec && !v.perms.write);
+                let data = pages(&|v| v.perms.write && !v.shared);
+                format!("{size} {size} {shared} {text} 0 {data} 0\n").into_bytes()
+            }
             FileKind::Maps(p) => {
                 let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
                 let stack_top = mm.stack_top();
@@ -484,6 +498,7 @@ impl Inode for ProcInode {
                     "mountinfo" => Node::File(FileKind::MountInfo),
                     "cgroup" => Node::File(FileKind::Cgroup),
                     "maps" => Node::File(FileKind::Maps(p)),
+                    "statm" => Node::File(FileKind::Statm(p)),
                     "task" => Node::Root,
                     _ => return Err(Errno::ENOENT),
                 }
