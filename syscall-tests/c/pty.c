@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 /* A master and its slave, unlocked. */
 static int pair(int *master, int *slave)
@@ -166,5 +168,45 @@ TEST(pty_slaves_are_listed_in_dev_pts)
     closedir(d);
     EXPECT_TRUE(found);
     close(s);
+    close(m);
+}
+
+TEST(pty_interrupt_character_signals_the_foreground_group)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    ASSERT_OK(m);
+    ASSERT_OK(grantpt(m));
+    ASSERT_OK(unlockpt(m));
+    char name[64];
+    ASSERT_EQ(ptsname_r(m, name, sizeof(name)), 0);
+    int ready[2];
+    ASSERT_OK(pipe(ready));
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setsid() < 0)
+            _exit(10);
+        /* A session leader opening a terminal without O_NOCTTY: it is
+         * the controlling terminal, this process group the foreground. */
+        int s = open(name, O_RDWR);
+        if (s < 0)
+            _exit(11);
+        if (tcgetpgrp(s) != getpgrp())
+            _exit(12);
+        write(ready[1], "r", 1);
+        for (;;)
+            pause();
+    }
+    char c;
+    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    EXPECT_EQ(write(m, "\x03", 1), 1);
+    int st;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(st));
+    EXPECT_EQ(WTERMSIG(st), SIGINT);
+    char buf[8] = {0};
+    EXPECT_EQ(read(m, buf, sizeof(buf)), 2);
+    EXPECT_STREQ(buf, "^C");
+    close(ready[0]);
+    close(ready[1]);
     close(m);
 }

@@ -4,7 +4,8 @@
 //! the master is edited in canonical mode (erase, kill, end of file,
 //! lines), CR becomes NL, and it is echoed; output to the master has NL
 //! turned into CR NL. Terminal attributes and the window size are kept per
-//! pty. Not yet: signals from the interrupt, quit and suspend characters.
+//! pty. The interrupt, quit and suspend characters signal the foreground
+//! process group.
 
 use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
@@ -28,7 +29,13 @@ const INLCR: u32 = 0x40;
 const IGNCR: u32 = 0x80;
 const OPOST: u32 = 0x1;
 const ONLCR: u32 = 0x4;
+const ISIG: u32 = 0x1;
 const ICANON: u32 = 0x2;
+const NOFLSH: u32 = 0x80;
+const ECHOCTL: u32 = 0x200;
+const VINTR: usize = 0;
+const VQUIT: usize = 1;
+const VSUSP: usize = 10;
 const ECHO: u32 = 0x8;
 const ECHOE: u32 = 0x10;
 const ECHONL: u32 = 0x40;
@@ -94,11 +101,34 @@ impl State {
     }
 
     /// The line discipline's input side: one byte typed at the master.
-    fn input_byte(&mut self, mut c: u8) {
+    /// Returns the signal the byte raises for the foreground process group
+    /// (interrupt, quit, suspend characters with ISIG).
+    fn input_byte(&mut self, mut c: u8) -> Option<i32> {
         let (iflag, lflag) = (self.flag(0), self.flag(3));
+        if lflag & ISIG != 0 && c != 0 {
+            let sig = [
+                (VINTR, libc::SIGINT),
+                (VQUIT, libc::SIGQUIT),
+                (VSUSP, libc::SIGTSTP),
+            ]
+            .into_iter()
+            .find(|&(i, _)| self.cc(i) == c)
+            .map(|(_, s)| s);
+            if let Some(sig) = sig {
+                if lflag & NOFLSH == 0 {
+                    self.input.clear();
+                    self.lines.clear();
+                    self.edit.clear();
+                }
+                if lflag & ECHO != 0 && lflag & ECHOCTL != 0 {
+                    self.emit(&[b'^', c ^ 0x40]);
+                }
+                return Some(sig);
+            }
+        }
         if c == b'\r' {
             if iflag & IGNCR != 0 {
-                return;
+                return None;
             }
             if iflag & ICRNL != 0 {
                 c = b'\n';
@@ -112,24 +142,24 @@ impl State {
             if echo {
                 self.emit(&[c]);
             }
-            return;
+            return None;
         }
         if c == self.cc(VERASE) {
             if self.edit.pop().is_some() && echo && lflag & ECHOE != 0 {
                 self.emit(b"\x08 \x08");
             }
-            return;
+            return None;
         }
         if c == self.cc(VKILL) {
             self.edit.clear();
             if echo {
                 self.emit(b"\n");
             }
-            return;
+            return None;
         }
         if c == self.cc(VEOF) {
             self.finish_line();
-            return;
+            return None;
         }
         self.edit.push(c);
         if echo || (c == b'\n' && lflag & ECHONL != 0) {
@@ -138,6 +168,7 @@ impl State {
         if c == b'\n' || (c != 0 && c == self.cc(VEOL)) {
             self.finish_line();
         }
+        None
     }
 
     fn finish_line(&mut self) {
@@ -215,11 +246,21 @@ impl Pty {
         open.then_some(p)
     }
 
-    /// Opens the slave (EIO while the pty is locked).
-    pub fn open_slave(self: &Arc<Self>) -> Result<Box<dyn FileOps>, Errno> {
+    /// Opens the slave (EIO while the pty is locked). A session leader
+    /// that opens it without O_NOCTTY while it has no foreground process
+    /// group makes it its controlling terminal.
+    pub fn open_slave(self: &Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
         let mut st = self.state.lock();
         if st.locked || !st.master_open {
             return Err(Errno::EIO);
+        }
+        if flags & libc::O_NOCTTY == 0 && st.pgrp == 0 {
+            if let Some(t) = crate::kernel::wait::current() {
+                let g = &t.group;
+                if g.sid.load(std::sync::atomic::Ordering::Relaxed) == g.pid {
+                    st.pgrp = g.pgid.load(std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
         st.slave_opens += 1;
         st.slave_seen = true;
@@ -327,9 +368,19 @@ impl FileOps for End {
     fn write_flags(&self, buf: &[u8], _off: u64, flags: i32) -> Result<usize, Errno> {
         let mut st = self.pty.state.lock();
         if self.master {
+            let mut signals = Vec::new();
             for &c in buf {
-                st.input_byte(c);
+                signals.extend(st.input_byte(c));
             }
+            let pgrp = st.pgrp;
+            drop(st);
+            self.pty.changed.notify_all();
+            if pgrp > 0 {
+                for sig in signals {
+                    crate::kernel::signal_pgrp(pgrp, sig);
+                }
+            }
+            return Ok(buf.len());
         } else {
             if !st.master_open {
                 return Err(Errno::EIO);
@@ -422,7 +473,15 @@ impl FileOps for End {
                 st.pgrp = mm.read_obj(arg)?;
                 Ok(0)
             }
-            libc::TIOCSCTTY | libc::TIOCNOTTY => Ok(0),
+            libc::TIOCSCTTY => {
+                // The caller's session gets the terminal; its process group
+                // is in the foreground.
+                if let Some(t) = crate::kernel::wait::current() {
+                    st.pgrp = t.group.pgid.load(std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(0)
+            }
+            libc::TIOCNOTTY => Ok(0),
             libc::TIOCGPTN if self.master => mm.write_obj(arg, &self.pty.index).map(|_| 0),
             libc::TIOCSPTLCK if self.master => {
                 let lock: i32 = mm.read_obj(arg)?;
@@ -527,8 +586,8 @@ impl Inode for PtsNode {
         Ok(self.0.slave_stat(DEVPTS_DEV))
     }
 
-    fn open(self: Arc<Self>, _flags: i32) -> Result<Box<dyn FileOps>, Errno> {
-        self.0.open_slave()
+    fn open(self: Arc<Self>, flags: i32) -> Result<Box<dyn FileOps>, Errno> {
+        self.0.open_slave(flags)
     }
 
     /// grantpt may chown the slave to its user: accepted.

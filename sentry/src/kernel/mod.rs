@@ -37,6 +37,24 @@ pub struct KernelConfig {
     pub hostname: String,
 }
 
+/// The sandbox's kernel, for code that has no task at hand (a terminal's
+/// line discipline signalling its foreground process group).
+static THE_KERNEL: std::sync::OnceLock<std::sync::Weak<Kernel>> = std::sync::OnceLock::new();
+
+/// Sends `sig` (from the kernel, as a terminal does) to every process of
+/// process group `pgid`.
+pub fn signal_pgrp(pgid: i32, sig: i32) {
+    let Some(k) = THE_KERNEL.get().and_then(|w| w.upgrade()) else {
+        return;
+    };
+    let groups: Vec<_> = k.groups.lock().values().cloned().collect();
+    for g in groups {
+        if g.pgid.load(std::sync::atomic::Ordering::Relaxed) == pgid {
+            g.send(signal::SigInfo::new(sig, 0x80));
+        }
+    }
+}
+
 /// State shared by every task of the sandbox.
 pub struct Kernel {
     /// Runs application code.
@@ -90,7 +108,7 @@ impl Kernel {
             &h[16..20],
             &h[20..32]
         );
-        Arc::new(Kernel {
+        let k = Arc::new(Kernel {
             threads: hostthreads::HostThreads::default(),
             boot_id,
             vdso,
@@ -104,7 +122,9 @@ impl Kernel {
             groups: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
             enosys_seen: Mutex::new(HashSet::new()),
-        })
+        });
+        let _ = THE_KERNEL.set(Arc::downgrade(&k));
+        k
     }
 
     /// Logs an unsupported syscall, once per number.
