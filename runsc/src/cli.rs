@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum PlatformKind {
     /// Stub processes traced with PTRACE_SYSEMU.
     Ptrace,
-    /// A KVM virtual machine (not implemented yet).
+    /// Guest ring 3 of a KVM virtual machine (needs /dev/kvm).
     Kvm,
 }
 
