@@ -7,6 +7,9 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v ps >/dev/null && command -v free >/dev/null || need+=(procps)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v git >/dev/null || need+=(git)
+command -v tar >/dev/null && command -v gzip >/dev/null || need+=(tar gzip)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -177,6 +177,41 @@ else
   bad run_bundle "exit $rc, output: $out"
 fi
 
+# Real programs on a read-write bind mount of a host directory: what they
+# write is there on the host afterwards, and opens natively.
+work="$tmp/work"
+mkdir -p "$work" "$tmp/hostbundle"
+python3 - "$tmp/hostbundle" "$work" <<'PY'
+import json, sys
+bundle, work = sys.argv[1], sys.argv[2]
+script = """set -e; cd /work
+sqlite3 db.sqlite "create table t(a integer, b text); with recursive c(x) as (select 1 union all select x+1 from c where x<10000) insert into t select x, 'row'||x from c;"
+git init -q repo && cd repo && echo hi > f && git add f && git -c user.email=a@b -c user.name=n commit -qm first
+cd /work && mkdir -p tree/d && echo x > tree/d/f && ln -s d/f tree/sl && ln tree/d/f tree/hl && chmod 741 tree/d/f
+tar czf t.tgz tree && mkdir out && tar xzf t.tgz -C out"""
+spec = {
+    "ociVersion": "1.0.2",
+    "process": {"user": {"uid": 0, "gid": 0}, "args": ["/bin/bash", "-c", script],
+                "env": ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"], "cwd": "/"},
+    "root": {"path": "/", "readonly": True},
+    "mounts": [
+        {"destination": "/work", "type": "bind", "source": work, "options": ["rbind", "rw"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]},
+    ],
+}
+json.dump(spec, open(bundle + "/config.json", "w"))
+PY
+out=$(timeout 120 "$RUNSC" --platform="$PLATFORM" run --bundle "$tmp/hostbundle" "e2e-host-$$" 2>&1); rc=$?
+rows=$(sqlite3 "$work/db.sqlite" "select count(*), sum(a) from t" 2>&1)
+commits=$(git -C "$work/repo" log --oneline 2>&1 | wc -l)
+perms=$(stat -c '%a %h' "$work/out/tree/d/f" "$work/out/tree/hl" 2>&1 | tr '\n' ' ')
+link=$(readlink "$work/out/tree/sl" 2>&1)
+if [ "$rc" = 0 ] && [ "$rows" = "10000|50005000" ] && [ "$commits" = 1 ] && [ "$perms" = "741 2 741 2 " ] && [ "$link" = d/f ]; then
+  ok sqlite_git_tar_on_a_host_bind_mount
+else
+  bad sqlite_git_tar_on_a_host_bind_mount "exit $rc, rows '$rows', commits $commits, perms '$perms', link '$link': $(echo "$out" | tail -3)"
+fi
+
 echo "e2e: $pass passed, $fail failed"
 echo "$pass $fail" >"/tmp/e2e-summary.$PLATFORM"
 [ "$fail" -eq 0 ]

@@ -226,6 +226,56 @@ impl Inode for GoferInode {
         Ok(())
     }
 
+    fn mknod(&self, name: &[u8], mode: u32, rdev: u64) -> Result<(), Errno> {
+        self.writable()?;
+        let (node, _) = self.fs.client.mknod(self.node, name, mode, rdev, 0, 0)?;
+        self.fs.client.close(node);
+        Ok(())
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        self.writable()?;
+        let t = target
+            .as_any()
+            .downcast_ref::<GoferInode>()
+            .filter(|t| Arc::ptr_eq(&t.fs, &self.fs))
+            .ok_or(Errno::EXDEV)?;
+        let (node, _) = self.fs.client.link(t.node, self.node, name)?;
+        self.fs.client.close(node);
+        Ok(())
+    }
+
+    fn exchange(&self, name: &[u8], other_dir: &dyn Inode, other: &[u8]) -> Result<(), Errno> {
+        self.writable()?;
+        let to = other_dir
+            .as_any()
+            .downcast_ref::<GoferInode>()
+            .filter(|t| Arc::ptr_eq(&t.fs, &self.fs))
+            .ok_or(Errno::EXDEV)?;
+        Ok(self
+            .fs
+            .client
+            .rename(self.node, name, to.node, other, libc::RENAME_EXCHANGE)?)
+    }
+
+    fn get_xattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Ok(self.fs.client.getxattr(self.node, name)?)
+    }
+
+    fn set_xattr(&self, name: &[u8], value: &[u8], flags: i32) -> Result<(), Errno> {
+        self.writable()?;
+        Ok(self.fs.client.setxattr(self.node, name, value, flags)?)
+    }
+
+    fn remove_xattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.writable()?;
+        Ok(self.fs.client.removexattr(self.node, name)?)
+    }
+
+    fn list_xattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.fs.client.listxattr(self.node)?)
+    }
+
     fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
         self.writable()?;
         let flags = if dir { libc::AT_REMOVEDIR } else { 0 };

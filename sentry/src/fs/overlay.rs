@@ -3,15 +3,16 @@
 //! the upper layer is thrown away with the sandbox.
 //!
 //! A file is copied up to the upper layer when it is opened for writing or
-//! its attributes change. Deleted lower names are hidden ("whiteouts") in
-//! the directory's own bookkeeping; a name hidden and then created again is
-//! opaque: its lower namesake stays hidden.
+//! its attributes change. Deleted lower names are hidden ("whiteouts") by
+//! the directory's upper copy, so that they outlive any one lookup; a name
+//! hidden and then created again is opaque: its lower namesake stays
+//! hidden.
 
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use super::tmpfs::{self, TmpfsInode};
 use crate::errno::Errno;
@@ -24,8 +25,6 @@ pub struct OverlayInode {
     name: Vec<u8>,
     lower: Option<Arc<dyn Inode>>,
     upper: RwLock<Option<Arc<TmpfsInode>>>,
-    /// Names whose lower entry is hidden (deleted or replaced).
-    hidden: Mutex<HashSet<Vec<u8>>>,
 }
 
 impl OverlayInode {
@@ -46,12 +45,22 @@ impl OverlayInode {
             name,
             lower,
             upper: RwLock::new(upper),
-            hidden: Mutex::new(HashSet::new()),
         })
     }
 
     fn upper(&self) -> Option<Arc<TmpfsInode>> {
         self.upper.read().clone()
+    }
+
+    /// Whether this directory hides the lower entry `name`.
+    fn is_hidden(&self, name: &[u8]) -> bool {
+        self.upper().is_some_and(|u| u.hides(name))
+    }
+
+    /// Hides the lower entry `name` (deleted or replaced).
+    fn hide(&self, name: &[u8]) -> Result<(), Errno> {
+        self.copy_up()?.hide(name);
+        Ok(())
     }
 
     fn merged_stat(&self) -> Result<Stat, Errno> {
@@ -90,13 +99,11 @@ impl OverlayInode {
             None => None,
         };
         let lower = match (&self.lower, upper_is_dir) {
-            (Some(l), None | Some(true)) if !self.hidden.lock().contains(name) => {
-                match l.lookup(name) {
-                    Ok(c) => Some(c),
-                    Err(Errno::ENOENT) => None,
-                    Err(e) => return Err(e),
-                }
-            }
+            (Some(l), None | Some(true)) if !self.is_hidden(name) => match l.lookup(name) {
+                Ok(c) => Some(c),
+                Err(Errno::ENOENT) => None,
+                Err(e) => return Err(e),
+            },
             _ => None,
         };
         // A directory in the upper layer only merges with a lower directory.
@@ -166,9 +173,9 @@ impl OverlayInode {
         let mut out: Vec<DirEntry> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         if let Some(l) = &self.lower {
-            let hidden = self.hidden.lock();
+            let up = self.upper();
             for e in l.readdir()? {
-                if !hidden.contains(&e.name) {
+                if !up.as_ref().is_some_and(|u| u.hides(&e.name)) {
                     index.insert(e.name.clone(), out.len());
                     out.push(e);
                 }
@@ -197,7 +204,7 @@ impl OverlayInode {
         }
         let u = self.copy_up()?;
         make(&u)?;
-        self.hidden.lock().insert(name.to_vec());
+        self.hide(name)?;
         self.child(name)
     }
 }
@@ -299,7 +306,7 @@ impl Inode for OverlayInode {
             u.remove(name, dir)?;
         }
         if child.lower.is_some() {
-            self.hidden.lock().insert(name.to_vec());
+            self.hide(name)?;
         }
         Ok(())
     }
@@ -333,9 +340,9 @@ impl Inode for OverlayInode {
         let tu = to.copy_up()?;
         su.move_to(old, &tu, new)?;
         if src.lower.is_some() {
-            self.hidden.lock().insert(old.to_vec());
+            self.hide(old)?;
         }
-        to.hidden.lock().insert(new.to_vec());
+        to.hide(new)?;
         Ok(())
     }
 
@@ -355,8 +362,8 @@ impl Inode for OverlayInode {
         let su = self.copy_up()?;
         let tu = to.copy_up()?;
         su.exchange_with(name, &tu, other)?;
-        self.hidden.lock().insert(name.to_vec());
-        to.hidden.lock().insert(other.to_vec());
+        self.hide(name)?;
+        to.hide(other)?;
         Ok(())
     }
 
@@ -373,7 +380,7 @@ impl Inode for OverlayInode {
         let up = src.copy_up()?;
         let dir = self.copy_up()?;
         dir.link_inode(name, up)?;
-        self.hidden.lock().insert(name.to_vec());
+        self.hide(name)?;
         Ok(())
     }
 

@@ -41,6 +41,9 @@ pub struct TmpfsInode {
     xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
     /// File seals (F_SEAL_*) of a memfd; None for other files.
     seals: Mutex<Option<u32>>,
+    /// Names this directory hides in the lower layer when it is an
+    /// overlay's upper directory (whiteouts).
+    whiteouts: Mutex<std::collections::BTreeSet<Vec<u8>>>,
 }
 
 /// The seals fcntl(F_ADD_SEALS) knows.
@@ -71,7 +74,18 @@ impl TmpfsInode {
             kind,
             xattrs: Mutex::new(BTreeMap::new()),
             seals: Mutex::new(None),
+            whiteouts: Mutex::new(std::collections::BTreeSet::new()),
         })
+    }
+
+    /// Records that `name` hides the lower layer's entry (overlay).
+    pub fn hide(&self, name: &[u8]) {
+        self.whiteouts.lock().insert(name.to_vec());
+    }
+
+    /// Whether `name` hides the lower layer's entry.
+    pub fn hides(&self, name: &[u8]) -> bool {
+        self.whiteouts.lock().contains(name)
     }
 
     /// The file behind a memfd: in no directory, with `seals`.
