@@ -225,7 +225,7 @@ table! {
     262 => fs::newfstatat, Full;
     263 => fs::unlinkat, Full;
     264 => fs::renameat, Full;
-    265 => fs::linkat, Partial("tmpfs and the overlay (not host files yet)");
+    265 => fs::linkat, Full;
     266 => fs::symlinkat, Full;
     267 => fs::readlinkat, Full;
     268 => fs::fchmodat, Full;
