@@ -177,6 +177,50 @@ else
   bad run_bundle "exit $rc, output: $out"
 fi
 
+# Escapes: a host file just outside a bind mount stays out of reach by
+# `..`, by symlinks planted on the host (absolute and relative) or made
+# inside, by /proc/self/root and /proc/self/fd, and by renames racing with
+# a walk.
+esc="$tmp/escape"
+mkdir -p "$esc/rootfs/bin" "$esc/shared/sub"
+cp /bin/busybox "$esc/rootfs/bin/"
+for a in sh cat ln mv ls readlink; do ln -sf busybox "$esc/rootfs/bin/$a"; done
+echo SECRET >"$tmp/escape-secret"
+ln -s "$tmp/escape-secret" "$esc/shared/abs"
+ln -s ../../escape-secret "$esc/shared/rel"
+ln -s ../../../../../../../../.. "$esc/shared/up"
+python3 - "$esc" <<'PY'
+import json, sys
+esc = sys.argv[1]
+script = r"""
+for p in /data/abs /data/rel /data/../escape-secret /data/up/tmp/escape-secret \
+    /proc/self/root/../escape-secret /proc/self/root/data/../../escape-secret; do
+  cat "$p" 2>/dev/null
+done
+ln -s /.. /data/mine && cat /data/mine/escape-secret 2>/dev/null
+cd /data && cat ../../../escape-secret 2>/dev/null
+exec 3</data/sub && cat /proc/self/fd/3/../../escape-secret 2>/dev/null
+i=0; while [ $i -lt 200 ]; do mv /data/sub /data/sub2 2>/dev/null; mv /data/sub2 /data/sub 2>/dev/null; i=$((i+1)); done &
+j=0; while [ $j -lt 200 ]; do cat /data/sub/../../escape-secret /data/sub2/../../escape-secret 2>/dev/null; j=$((j+1)); done
+wait
+echo end
+"""
+spec = {
+    "ociVersion": "1.0.2",
+    "process": {"user": {"uid": 0, "gid": 0}, "args": ["/bin/sh", "-c", script], "env": ["PATH=/bin"], "cwd": "/"},
+    "root": {"path": "rootfs", "readonly": True},
+    "mounts": [{"destination": "/data", "type": "bind", "source": esc + "/shared", "options": ["rbind", "rw"]}],
+}
+json.dump(spec, open(esc + "/config.json", "w"))
+PY
+out=$(timeout 120 "$RUNSC" --platform="$PLATFORM" run --bundle "$esc" "e2e-escape-$$" 2>&1); rc=$?
+if [ "$rc" = 0 ] && [ "$out" = end ]; then
+  ok no_escape_from_a_bind_mount
+else
+  bad no_escape_from_a_bind_mount "exit $rc, output: $(echo "$out" | head -5)"
+fi
+[ -L "$esc/shared/mine" ] && [ "$(readlink "$esc/shared/mine")" = /.. ] || bad symlink_made_inside_is_verbatim "host sees: $(readlink "$esc/shared/mine" 2>&1)"
+
 # Real programs on a read-write bind mount of a host directory: what they
 # write is there on the host afterwards, and opens natively.
 work="$tmp/work"
