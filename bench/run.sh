@@ -22,6 +22,13 @@
 #   touch_ms     writing one byte to each page of $TOUCH_MIB MiB of fresh
 #                anonymous memory (bench/touch.c): page-fault heavy.
 #   thread_us, futex and touch: median of $FIG_REPS runs each.
+#   files        bench/fileio.c on a read-write bind mount of a host
+#                directory: sequential write (with fsync) and read of a
+#                $FILE_MIB MiB file (MB/s), stat and open+close of 10,000
+#                files (ms), and 256 MiB through a pipe (MB/s); natively,
+#                under runc, ours (both platforms) and gVisor, each with
+#                `run` of one bundle (root: the host's / read-only).
+#                Median of $FIO_REPS runs.
 #   kvm exits    VM exits (returns of KVM_RUN) per system call in the getppid
 #                run, and per touched page in the touch run, as the kvm
 #                platform counts them (RUNSC_KVM_STATS).
@@ -56,6 +63,9 @@ THREAD_SANDBOX_ITERS="${THREAD_SANDBOX_ITERS:-500}"
 FUTEX_NATIVE_ITERS="${FUTEX_NATIVE_ITERS:-20000}"
 FUTEX_SANDBOX_ITERS="${FUTEX_SANDBOX_ITERS:-5000}"
 TOUCH_MIB="${TOUCH_MIB:-1024}"
+FILE_MIB="${FILE_MIB:-512}"
+FIO_REPS="${FIO_REPS:-3}"
+RUNC="${RUNC:-$(command -v runc || true)}"
 # A single sandboxed run never takes this long; a hang is reported, not waited on.
 RUN_TIMEOUT=60
 
@@ -83,6 +93,7 @@ command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) not found"
 gcc -static -O2 -Wall -o "$TMP/getppid" "$BENCH/getppid.c" \
 	|| die "gcc -static failed (is libc6-dev installed?)"
 gcc -static -O2 -Wall -o "$TMP/touch" "$BENCH/touch.c" || die "gcc -static touch.c failed"
+gcc -static -O2 -Wall -o "$TMP/fileio" "$BENCH/fileio.c" || die "gcc -static fileio.c failed"
 for prog in threads futex; do
 	gcc -static -O2 -Wall -pthread -o "$TMP/$prog" "$BENCH/$prog.c" \
 		|| die "gcc -static -pthread $prog.c failed"
@@ -290,6 +301,52 @@ if [ "$HAVE_KVM" = 1 ]; then
 	X_PAGE="$(awk -v pages=$((TOUCH_MIB * 256)) '{ printf "%.4f\n", $2 / pages }' <<<"$line")"
 fi
 
+# fileio_run LABEL CMD...: runs fileio (via CMD) FIO_REPS times; prints
+# "key median" lines. The io directory is emptied between runs.
+FIO_KEYS="write_mbps read_mbps stat_ms open_close_ms pipe_mbps"
+fileio_run() {
+	local label="$1"; shift
+	local i out
+	: >"$TMP/fio.$label"
+	for ((i = 0; i < FIO_REPS; i++)); do
+		rm -rf "$TMP/io" && mkdir -p "$TMP/io"
+		if ! out="$(timeout -k 5 300 "$@" 2>"$TMP/err")"; then
+			echo "$label fileio failed: $(tr '\n' ' ' <"$TMP/err" | cut -c1-300)" >"$TMP/why.fio_$label"
+			return 1
+		fi
+		echo "$out" >>"$TMP/fio.$label"
+	done
+	for k in $FIO_KEYS; do
+		awk -v k="$k" '$1 == k { print $2 }' "$TMP/fio.$label" | median | sed "s/^/$k /"
+	done
+}
+fio_get() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
+
+echo "bench: measuring file I/O on a bind mount (fileio, $FILE_MIB MiB; median of $FIO_REPS)" >&2
+mkdir -p "$TMP/fiobundle" "$TMP/runc-root"
+python3 - "$TMP/fiobundle" "$TMP/io" "$TMP/fileio" "$FILE_MIB" <<'PY'
+import json, sys
+bundle, io, prog, mib = sys.argv[1:5]
+spec = {
+    "ociVersion": "1.0.2",
+    "process": {"user": {"uid": 0, "gid": 0}, "args": [prog, "/io", mib], "env": ["PATH=/bin"], "cwd": "/"},
+    "root": {"path": "/", "readonly": True},
+    "mounts": [
+        {"destination": "/io", "type": "bind", "source": io, "options": ["rbind", "rw"]},
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+    ],
+}
+json.dump(spec, open(bundle + "/config.json", "w"))
+PY
+FIO_NATIVE="$(fileio_run native "$TMP/fileio" "$TMP/io" "$FILE_MIB")" || FIO_NATIVE=""
+FIO_RUNC=""
+[ -n "$RUNC" ] && { FIO_RUNC="$(fileio_run runc "$RUNC" --root "$TMP/runc-root" run --bundle "$TMP/fiobundle" "bench-fio-$$")" || FIO_RUNC=""; }
+FIO_OURS="$(fileio_run ours "$RUNSC" --root "$TMP/ours-root" --platform=ptrace run --bundle "$TMP/fiobundle" "bench-fio-p-$$")" || FIO_OURS=""
+FIO_KVM=""
+[ "$HAVE_KVM" = 1 ] && { FIO_KVM="$(fileio_run kvm "$RUNSC" --root "$TMP/ours-root" --platform=kvm run --bundle "$TMP/fiobundle" "bench-fio-k-$$")" || FIO_KVM=""; }
+FIO_GV=""
+[ "$HAVE_GVISOR" = 1 ] && { FIO_GV="$(fileio_run gvisor "$GVISOR" --root "$TMP/gvisor-root" --platform=ptrace --network=none run --bundle "$TMP/fiobundle" "bench-fio-g-$$")" || FIO_GV=""; }
+
 # --- report -----------------------------------------------------------------
 show() { [ -n "$1" ] && echo "$1" || echo "-"; }
 row() { # LABEL NATIVE PTRACE KVM GVISOR
@@ -312,8 +369,17 @@ row "futex ping-pong round trip (us)" "$FX_NATIVE" "$FX_OURS" "$FX_KVM" "$FX_GV"
 row "touch $TOUCH_MIB MiB fresh memory (ms)" "$TO_NATIVE" "$TO_OURS" "$TO_KVM" "$TO_GV"
 echo "kvm exits: $(show "$X_SYSCALL") per getppid system call, $(show "$X_PAGE") per touched page"
 echo
+echo "files on a bind mount (runc: $([ -n "$RUNC" ] && echo "$RUNC" || echo "not installed"))"
+printf '%-34s %10s %10s %10s %10s %10s %11s %11s\n' figure native runc ptrace kvm gvisor ptrace/gv ptrace/nat
+for k in $FIO_KEYS; do
+	n="$(fio_get "$FIO_NATIVE" "$k")" r="$(fio_get "$FIO_RUNC" "$k")" o="$(fio_get "$FIO_OURS" "$k")"
+	v="$(fio_get "$FIO_KVM" "$k")" g="$(fio_get "$FIO_GV" "$k")"
+	printf '%-34s %10s %10s %10s %10s %10s %11s %11s\n' "$k" "$(show "$n")" "$(show "$r")" "$(show "$o")" \
+		"$(show "$v")" "$(show "$g")" "$(ratio "$o" "$g")" "$(ratio "$o" "$n")"
+done
+echo
 FAILED=0
-for slot in f_native f_ours f_kvm f_gv th_native th_ours th_kvm th_gv fx_native fx_ours fx_kvm fx_gv to_native to_ours to_kvm to_gv; do
+for slot in f_native f_ours f_kvm f_gv th_native th_ours th_kvm th_gv fx_native fx_ours fx_kvm fx_gv to_native to_ours to_kvm to_gv fio_native fio_runc fio_ours fio_kvm fio_gvisor; do
 	if [ -s "$TMP/why.$slot" ]; then
 		echo "failed: $(cat "$TMP/why.$slot")"
 		FAILED=1
@@ -350,4 +416,7 @@ line thread_us "$TH_NATIVE" "$TH_OURS" "$TH_KVM" "$TH_GV"
 line futex_pingpong_us "$FX_NATIVE" "$FX_OURS" "$FX_KVM" "$FX_GV"
 line touch_ms "$TO_NATIVE" "$TO_OURS" "$TO_KVM" "$TO_GV"
 echo "bench kvm_exits per_syscall=$(na "$X_SYSCALL") per_touched_page=$(na "$X_PAGE")"
+for k in $FIO_KEYS; do
+	echo "bench files_$k native=$(na "$(fio_get "$FIO_NATIVE" "$k")") runc=$(na "$(fio_get "$FIO_RUNC" "$k")") ours=$(na "$(fio_get "$FIO_OURS" "$k")") kvm=$(na "$(fio_get "$FIO_KVM" "$k")") gvisor=$(na "$(fio_get "$FIO_GV" "$k")")"
+done
 exit 0

@@ -392,32 +392,87 @@ fn transfer(t: &Task, f: &File, buf: u64, count: u64, pos: Option<u64>, dir: Dir
         room = fsize - start;
     }
     let mut total = 0u64;
-    for c in &chunks {
-        let left = room - total;
-        if left == 0 {
-            break;
-        }
-        let c_slice = |s: &[u8]| -> usize { s.len().min(left.min(usize::MAX as u64) as usize) };
-        let r = match dir {
-            Dir::Read => f.ops.read_flags(c.as_mut_slice(), start + total, flags),
-            Dir::Write => {
-                let s = c.as_slice();
-                f.ops.write_flags(&s[..c_slice(s)], start + total, flags)
-            }
-        };
-        match r {
-            Ok(n) => {
-                total += n as u64;
-                if n < c.len {
-                    break;
+    if !seekable && chunks.len() > 1 {
+        // A stream (pipe, socket, tty) gets whole windows through a bounce
+        // buffer: piece by piece, a reader would wake for every page and a
+        // read would stop at the first page.
+        const WINDOW: usize = 1 << 20;
+        let len: usize = chunks
+            .iter()
+            .map(|c| c.len)
+            .sum::<usize>()
+            .min(room as usize);
+        let mut bounce = vec![0u8; len.min(WINDOW)];
+        // Application memory as (chunk, offset in it) positions.
+        let mut at = (0usize, 0usize);
+        let mut copy = |bounce: &mut [u8], n: usize, into_app: bool| {
+            let mut done = 0;
+            while done < n && at.0 < chunks.len() {
+                let c = &chunks[at.0];
+                let m = (c.len - at.1).min(n - done);
+                if into_app {
+                    c.as_mut_slice()[at.1..at.1 + m].copy_from_slice(&bounce[done..done + m]);
+                } else {
+                    bounce[done..done + m].copy_from_slice(&c.as_slice()[at.1..at.1 + m]);
+                }
+                done += m;
+                at.1 += m;
+                if at.1 == c.len {
+                    at = (at.0 + 1, 0);
                 }
             }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
+        };
+        match dir {
+            Dir::Read => {
+                let n = f.ops.read_flags(&mut bounce, start, flags)?;
+                copy(&mut bounce, n, true);
+                total = n as u64;
+            }
+            Dir::Write => {
+                while (total as usize) < len {
+                    let w = bounce.len().min(len - total as usize);
+                    copy(&mut bounce, w, false);
+                    match f.ops.write_flags(&bounce[..w], start, flags) {
+                        Ok(n) => {
+                            total += n as u64;
+                            if n < w {
+                                break;
+                            }
+                        }
+                        Err(e) if total == 0 => return Err(e),
+                        Err(_) => break,
+                    }
+                }
+            }
         }
-        // A stream read returns what one read gave (no waiting for more).
-        if dir == Dir::Read && !seekable {
-            break;
+    } else {
+        for c in &chunks {
+            let left = room - total;
+            if left == 0 {
+                break;
+            }
+            let c_slice = |s: &[u8]| -> usize { s.len().min(left.min(usize::MAX as u64) as usize) };
+            let r = match dir {
+                Dir::Read => f.ops.read_flags(c.as_mut_slice(), start + total, flags),
+                Dir::Write => {
+                    let s = c.as_slice();
+                    f.ops.write_flags(&s[..c_slice(s)], start + total, flags)
+                }
+            };
+            match r {
+                Ok(n) => {
+                    total += n as u64;
+                    if n < c.len {
+                        break;
+                    }
+                }
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            }
+            // A stream read returns what one read gave (no waiting for more).
+            if dir == Dir::Read && !seekable {
+                break;
+            }
         }
     }
     if pos.is_none() && seekable {
