@@ -323,18 +323,23 @@ fileio_run() {
 fio_get() { awk -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
 
 echo "bench: measuring file I/O on a bind mount (fileio, $FILE_MIB MiB; median of $FIO_REPS)" >&2
-mkdir -p "$TMP/fiobundle" "$TMP/runc-root"
-python3 - "$TMP/fiobundle" "$TMP/io" "$TMP/fileio" "$FILE_MIB" <<'PY'
+# The bundle's root is a directory holding only the (static) benchmark:
+# runc must get a mount namespace of its own and a root it can pivot into;
+# run without one it stacks its mounts on the host's.
+mkdir -p "$TMP/fiobundle/rootfs/io" "$TMP/fiobundle/rootfs/proc" "$TMP/runc-root"
+cp "$TMP/fileio" "$TMP/fiobundle/rootfs/fileio"
+python3 - "$TMP/fiobundle" "$TMP/io" "$FILE_MIB" <<'PY'
 import json, sys
-bundle, io, prog, mib = sys.argv[1:5]
+bundle, io, mib = sys.argv[1:4]
 spec = {
     "ociVersion": "1.0.2",
-    "process": {"user": {"uid": 0, "gid": 0}, "args": [prog, "/io", mib], "env": ["PATH=/bin"], "cwd": "/"},
-    "root": {"path": "/", "readonly": True},
+    "process": {"user": {"uid": 0, "gid": 0}, "args": ["/fileio", "/io", mib], "env": ["PATH=/"], "cwd": "/"},
+    "root": {"path": "rootfs", "readonly": True},
     "mounts": [
         {"destination": "/io", "type": "bind", "source": io, "options": ["rbind", "rw"]},
         {"destination": "/proc", "type": "proc", "source": "proc"},
     ],
+    "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}]},
 }
 json.dump(spec, open(bundle + "/config.json", "w"))
 PY
