@@ -44,17 +44,7 @@ impl DevDir {
 
 impl Inode for DevDir {
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat {
-            dev: self.dev,
-            ino: 1,
-            mode: libc::S_IFDIR | 0o755,
-            nlink: 2,
-            blksize: 4096,
-            atime: self.created,
-            mtime: self.created,
-            ctime: self.created,
-            ..Stat::default()
-        })
+        Ok(Stat::synthetic_dir(self.dev, self.created))
     }
 
     fn open(self: Arc<Self>, _flags: i32) -> Result<Box<dyn FileOps>, Errno> {

@@ -535,17 +535,7 @@ pub struct PtsDir {
 
 impl Inode for PtsDir {
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat {
-            dev: DEVPTS_DEV,
-            ino: 1,
-            mode: libc::S_IFDIR | 0o755,
-            nlink: 2,
-            blksize: 1024,
-            atime: self.created,
-            mtime: self.created,
-            ctime: self.created,
-            ..Stat::default()
-        })
+        Ok(Stat::synthetic_dir(DEVPTS_DEV, self.created))
     }
 
     fn open(self: Arc<Self>, _flags: i32) -> Result<Box<dyn FileOps>, Errno> {

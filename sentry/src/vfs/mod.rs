@@ -58,6 +58,22 @@ pub struct Stat {
 }
 
 impl Stat {
+    /// Attributes of a directory that lives only in the sandbox (/dev,
+    /// /dev/pts): inode 1 of its filesystem, made at `created`.
+    pub fn synthetic_dir(dev: u64, created: Timespec) -> Stat {
+        Stat {
+            dev,
+            ino: 1,
+            mode: libc::S_IFDIR | 0o755,
+            nlink: 2,
+            blksize: 4096,
+            atime: created,
+            mtime: created,
+            ctime: created,
+            ..Stat::default()
+        }
+    }
+
     /// Attributes of a file that lives only in the sandbox (pipes, epoll,
     /// eventfd...), created now.
     pub fn anon(dev: u64, ino: u64, mode: u32) -> Stat {
