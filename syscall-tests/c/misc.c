@@ -454,3 +454,23 @@ TEST(proc_self_statm_counts_mappings_in_pages)
     EXPECT_GE(b[0] - a[0], 1024);
     munmap(p, 4 << 20);
 }
+
+TEST(proc_self_fdinfo_shows_position_and_flags)
+{
+    const char *p = sct_path("f");
+    ASSERT_OK(sct_write_file(p, "0123456789", 10));
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    ASSERT_OK(fd);
+    ASSERT_EQ(lseek(fd, 3, SEEK_SET), 3);
+    /* x86-64 Linux marks every open file O_LARGEFILE. */
+    EXPECT_EQ(fcntl(fd, F_GETFL), 0100000);
+    char path[64], buf[256] = {0};
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    int info = open(path, O_RDONLY);
+    ASSERT_OK(info);
+    EXPECT_GT(read(info, buf, sizeof(buf) - 1), 0);
+    close(info);
+    EXPECT_TRUE(strstr(buf, "pos:\t3\n") != NULL);
+    EXPECT_TRUE(strstr(buf, "flags:\t02100000\n") != NULL);
+    close(fd);
+}

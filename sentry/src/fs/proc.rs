@@ -71,6 +71,8 @@ enum Node {
     SysDir(&'static str),
     Pid(i32),
     Fds(i32),
+    /// /proc/[pid]/fdinfo.
+    FdInfos(i32),
     /// A symlink whose target is computed on each readlink.
     Link(LinkKind),
     /// A file whose content is computed on each open.
@@ -109,6 +111,8 @@ enum FileKind {
     Maps(i32),
     /// /proc/[pid]/statm: memory sizes in pages.
     Statm(i32),
+    /// /proc/[pid]/fdinfo/N: position, flags, mount and inode of an fd.
+    FdInfo(i32, i32),
 }
 
 /// The host's /proc/cpuinfo, read before the sandbox left the host's
@@ -170,9 +174,9 @@ fn meminfo() -> Vec<u8> {
     out.into_bytes()
 }
 
-const PID_ENTRIES: [&str; 13] = [
-    "cmdline", "comm", "cwd", "environ", "exe", "fd", "maps", "mounts", "root", "stat", "statm",
-    "status", "task",
+const PID_ENTRIES: [&str; 14] = [
+    "cmdline", "comm", "cwd", "environ", "exe", "fd", "fdinfo", "maps", "mounts", "root", "stat",
+    "statm", "status", "task",
 ];
 const ROOT_FILES: [&str; 11] = [
     "cpuinfo",
@@ -230,6 +234,7 @@ impl ProcInode {
             Node::Root => 1,
             Node::Pid(p) => (*p as u64) << 8,
             Node::Fds(p) => ((*p as u64) << 8) | 1,
+            Node::FdInfos(p) => ((*p as u64) << 8) | 2,
             Node::SysDir(_) => 3,
             Node::Link(_) | Node::File(_) => 2,
         }
@@ -368,6 +373,24 @@ impl ProcInode {
                 };
                 format!("{v}\n").into_bytes()
             }
+            FileKind::FdInfo(p, fd) => {
+                let fds = self.info(p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
+                let f = fds.get(fd).map_err(|_| Errno::ENOENT)?;
+                let cloexec = if fds.cloexec(fd).unwrap_or(false) {
+                    libc::O_CLOEXEC
+                } else {
+                    0
+                };
+                let st = f.ops.stat()?;
+                let pos = *f.offset.lock();
+                format!(
+                    "pos:\t{pos}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
+                    f.flags() | cloexec,
+                    st.dev,
+                    st.ino
+                )
+                .into_bytes()
+            }
             FileKind::Statm(p) => {
                 let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
                 let pages = |f: &dyn Fn(&crate::mm::Vma) -> bool| -> u64 {
@@ -439,7 +462,9 @@ impl ProcInode {
 impl Inode for ProcInode {
     fn stat(&self) -> Result<Stat, Errno> {
         let mode = match &self.node {
-            Node::Root | Node::Pid(_) | Node::Fds(_) | Node::SysDir(_) => libc::S_IFDIR | 0o555,
+            Node::Root | Node::Pid(_) | Node::Fds(_) | Node::FdInfos(_) | Node::SysDir(_) => {
+                libc::S_IFDIR | 0o555
+            }
             Node::Link(_) => libc::S_IFLNK | 0o777,
             Node::File(_) => libc::S_IFREG | 0o444,
         };
@@ -489,6 +514,7 @@ impl Inode for ProcInode {
                     "cwd" => Node::Link(LinkKind::Cwd(p)),
                     "root" => Node::Link(LinkKind::Root),
                     "fd" => Node::Fds(p),
+                    "fdinfo" => Node::FdInfos(p),
                     "cmdline" => Node::File(FileKind::Cmdline(p)),
                     "comm" => Node::File(FileKind::Comm(p)),
                     "stat" => Node::File(FileKind::Stat(p)),
@@ -503,11 +529,15 @@ impl Inode for ProcInode {
                     _ => return Err(Errno::ENOENT),
                 }
             }
-            Node::Fds(p) => {
+            Node::Fds(p) | Node::FdInfos(p) => {
                 let fd: i32 = name.parse().map_err(|_| Errno::ENOENT)?;
                 let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
                 fds.get(fd).map_err(|_| Errno::ENOENT)?;
-                Node::Link(LinkKind::Fd(*p, fd))
+                if matches!(self.node, Node::Fds(_)) {
+                    Node::Link(LinkKind::Fd(*p, fd))
+                } else {
+                    Node::File(FileKind::FdInfo(*p, fd))
+                }
             }
             Node::SysDir(dir) => {
                 let &(d, e, is_dir) = SYSCTL
@@ -570,11 +600,16 @@ impl Inode for ProcInode {
                 .iter()
                 .map(|n| entry(n.to_string(), libc::DT_REG))
                 .collect(),
-            Node::Fds(p) => {
+            Node::Fds(p) | Node::FdInfos(p) => {
+                let kind = if matches!(self.node, Node::Fds(_)) {
+                    libc::DT_LNK
+                } else {
+                    libc::DT_REG
+                };
                 let fds = self.info(*p, |i| i.fds.clone())?.ok_or(Errno::ENOENT)?;
                 fds.list()
                     .into_iter()
-                    .map(|(fd, _)| entry(fd.to_string(), libc::DT_LNK))
+                    .map(|(fd, _)| entry(fd.to_string(), kind))
                     .collect()
             }
             _ => return Err(Errno::ENOTDIR),

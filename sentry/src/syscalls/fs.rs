@@ -12,6 +12,10 @@ use crate::vfs::{Dentry, DirEntry, File, FileOps, SetAttr, Stat, Timespec};
 /// Linux's MAX_RW_COUNT: the most one read or write transfers.
 pub(super) const MAX_RW: u64 = 0x7fff_f000;
 
+/// The kernel's O_LARGEFILE, which x86-64 Linux sets on every open file
+/// (the libc crate's constant is 0 there).
+const O_LARGEFILE: i32 = 0o100000;
+
 /// Reads a path argument.
 pub fn path_arg(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     t.mm.read_cstr(addr, PATH_MAX - 1)
@@ -249,7 +253,7 @@ fn do_open_how(
     if flags & libc::O_TRUNC != 0 && st.is_reg() {
         inotify::dentry_event(&dentry, libc::IN_MODIFY);
     }
-    let f = File::new(ops, Some(dentry), flags | libc::O_LARGEFILE);
+    let f = File::new(ops, Some(dentry), flags | O_LARGEFILE);
     t.fds
         .insert(f, flags & libc::O_CLOEXEC != 0)
         .map(|fd| fd as u64)
@@ -933,7 +937,7 @@ pub fn memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     let inode = crate::fs::tmpfs::TmpfsInode::new_memfd(mode, seals)?;
     let ops = crate::fs::tmpfs::open(&inode, libc::O_RDWR)?;
-    let f = File::new(ops, None, libc::O_RDWR | libc::O_LARGEFILE);
+    let f = File::new(ops, None, libc::O_RDWR | O_LARGEFILE);
     t.fds
         .insert(f, flags & MFD_CLOEXEC != 0)
         .map(|fd| fd as u64)
