@@ -120,6 +120,55 @@ pub(super) fn may_access(t: &Task, st: &Stat, mask: u32, real: bool) -> bool {
     bits & mask == mask
 }
 
+/// Whether the caller may add entries to directory `dir` (write and
+/// search permission); EACCES if not.
+fn may_create(t: &Task, dir: &Dentry) -> Result<(), Errno> {
+    if may_access(t, &dir.inode.stat()?, 3, false) {
+        Ok(())
+    } else {
+        Err(Errno::EACCES)
+    }
+}
+
+/// Whether the caller may remove or rename `child` of `dir`: write and
+/// search permission on `dir` (EACCES), and in a sticky directory it must
+/// own the directory or the entry, or be root (EPERM).
+fn may_delete(t: &Task, dir: &Dentry, child: &Dentry) -> Result<(), Errno> {
+    let dst = dir.inode.stat()?;
+    if !may_access(t, &dst, 3, false) {
+        return Err(Errno::EACCES);
+    }
+    let euid = t.creds.euid;
+    if dst.mode & libc::S_ISVTX != 0
+        && euid != 0
+        && euid != dst.uid
+        && child.inode.stat()?.uid != euid
+    {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// Gives a name just created in `parent` its owner: the caller's
+/// effective ids, or the directory's group when the directory is set-gid
+/// (a new directory there is set-gid too), as Linux does.
+fn own_new(t: &Task, parent: &Dentry, d: &Dentry) -> Result<(), Errno> {
+    let pst = parent.inode.stat()?;
+    let setgid_dir = pst.mode & libc::S_ISGID != 0;
+    let gid = if setgid_dir { pst.gid } else { t.creds.egid };
+    let st = d.inode.stat()?;
+    let mode = (setgid_dir && st.is_dir()).then_some((st.mode & 0o7777) | libc::S_ISGID);
+    if st.uid == t.creds.euid && st.gid == gid && mode.is_none() {
+        return Ok(());
+    }
+    d.inode.setattr(&SetAttr {
+        uid: Some(t.creds.euid),
+        gid: Some(gid),
+        mode,
+        ..SetAttr::default()
+    })
+}
+
 /// An O_PATH file: no I/O, only a name.
 struct PathFile(Arc<Dentry>);
 
@@ -183,6 +232,8 @@ fn do_open_how(
     if tmpfile {
         return Err(Errno::EOPNOTSUPP);
     }
+    // A file this open creates is not checked against its own mode.
+    let mut created = false;
     let dentry = if flags & libc::O_CREAT != 0 {
         let (parent, name, trailing) = walker.walk_parent(&path)?;
         if name == b"." || name == b".." || trailing {
@@ -209,7 +260,10 @@ fn do_open_how(
                 }
                 parent.inode.create(&name, mode & !t.umask & 0o7777)?;
                 inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
-                parent.child(&name)?
+                let d = parent.child(&name)?;
+                own_new(t, &parent, &d)?;
+                created = true;
+                d
             }
             Err(e) => return Err(e),
         }
@@ -245,7 +299,7 @@ fn do_open_how(
         libc::O_WRONLY => 2,
         _ => 6,
     } | if flags & libc::O_TRUNC != 0 { 2 } else { 0 };
-    if !may_access(t, &st, mask & 6, false) {
+    if !created && !may_access(t, &st, mask & 6, false) {
         return Err(Errno::EACCES);
     }
     let ops = dentry.inode.clone().open(flags)?;
@@ -1286,7 +1340,9 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     if name == b"." || name == b".." || parent.child(&name).is_ok() {
         return Err(Errno::EEXIST);
     }
+    may_create(t, &parent)?;
     parent.inode.mkdir(&name, mode & !t.umask & 0o7777)?;
+    own_new(t, &parent, &*parent.child(&name)?)?;
     inotify::dir_event(&parent, &name, libc::IN_CREATE, true, 0);
     Ok(0)
 }
@@ -1308,12 +1364,14 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: u64, mode: u32, dev: u64) -> SysResu
     if name == b"." || name == b".." || parent.child(&name).is_ok() {
         return Err(Errno::EEXIST);
     }
+    may_create(t, &parent)?;
     let perm = mode & !t.umask & 0o7777;
     if kind == libc::S_IFREG {
         parent.inode.create(&name, perm)?;
     } else {
         parent.inode.mknod(&name, kind | perm, dev)?;
     }
+    own_new(t, &parent, &*parent.child(&name)?)?;
     inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
     Ok(0)
 }
@@ -1355,6 +1413,7 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: u64, dir: bool) -> SysResult {
     if Arc::ptr_eq(&child, &t.root) {
         return Err(Errno::EBUSY);
     }
+    may_delete(t, &parent, &child)?;
     parent.inode.unlink(&name, dir)?;
     parent.forget(&name);
     if inotify::active() {
@@ -1406,6 +1465,11 @@ fn do_rename(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: u32) -> Sy
     let src = oparent.child(&oname)?;
     if flags & libc::RENAME_NOREPLACE != 0 && nparent.child(&nname).is_ok() {
         return Err(Errno::EEXIST);
+    }
+    may_delete(t, &oparent, &src)?;
+    match nparent.child(&nname) {
+        Ok(dst) => may_delete(t, &nparent, &dst)?,
+        Err(_) => may_create(t, &nparent)?,
     }
     if exchange {
         let dst = nparent.child(&nname)?;
@@ -1480,7 +1544,9 @@ fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
     if trailing {
         return Err(Errno::ENOENT);
     }
+    may_create(t, &parent)?;
     parent.inode.symlink(&name, &target)?;
+    own_new(t, &parent, &*parent.child(&name)?)?;
     inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
     Ok(0)
 }
@@ -1743,6 +1809,7 @@ fn do_link(t: &mut Task, od: i32, op: u64, nd: i32, np: u64, flags: i32) -> SysR
     if parent.child(&name).is_ok() {
         return Err(Errno::EEXIST);
     }
+    may_create(t, &parent)?;
     parent.inode.link(&name, &target.inode)?;
     parent.forget(&name);
     inotify::dir_event(&parent, &name, libc::IN_CREATE, false, 0);
