@@ -51,7 +51,7 @@ use Support::{Full, Partial};
 table! {
     0 => fs::read, Full;
     1 => fs::write, Full;
-    2 => fs::open, Partial("no permission checks for non-root credentials");
+    2 => fs::open, Partial("permission checks by mode bits (root passes them), no ACLs; no O_TMPFILE");
     3 => fs::close, Full;
     4 => fs::stat, Full;
     5 => fs::fstat, Full;
@@ -218,7 +218,7 @@ table! {
     229 => time::clock_getres, Full;
     230 => time::clock_nanosleep, Partial("not interruptible by signals");
     231 => process::exit_group, Full;
-    257 => fs::openat, Partial("no permission checks for non-root credentials");
+    257 => fs::openat, Partial("permission checks by mode bits (root passes them), no ACLs; no O_TMPFILE");
     258 => fs::mkdirat, Full;
     259 => fs::mknodat, Partial("FIFOs, sockets and device nodes in tmpfs and the overlay; device nodes do not open");
     260 => fs::fchownat, Full;
