@@ -894,7 +894,7 @@ TEST(read_pipe_restarted_with_sa_restart)
     pid_t pid = fork();
     ASSERT_OK(pid);
     if (pid == 0) {
-        pu_sleep_ms(120);
+        pu_sleep_ms(400); /* well after the 30 ms alarm, even on a loaded machine */
         write(p[1], "r", 1);
         _exit(0);
     }
