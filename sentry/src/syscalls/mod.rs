@@ -8,6 +8,7 @@ mod futex;
 mod info;
 mod inotify;
 mod mm;
+mod mount;
 mod poll;
 mod process;
 mod signal;
@@ -186,6 +187,8 @@ table! {
     160 => info::setrlimit, Partial("NOFILE, AS and FSIZE are enforced; the others are recorded");
     161 => fs::chroot, Partial("the calling thread only (not the other threads sharing its CLONE_FS state)");
     162 => fs::sync, Partial("host files are left to the host's write-back");
+    165 => mount::mount, Partial("tmpfs, bind mounts, proc/sysfs/devpts (the sandbox's own), propagation flags accepted; no MS_MOVE, mount options other than tmpfs mode= are ignored");
+    166 => mount::umount2, Partial("mounts made in the sandbox; busy mounts are detached");
     186 => info::gettid, Full;
     201 => time::time, Full;
     202 => futex::futex, Partial("private futexes; no PI operations");

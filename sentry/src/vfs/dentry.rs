@@ -68,7 +68,47 @@ impl Dentry {
         }
     }
 
-    /// Mounts the filesystem whose root inode is `root` on this dentry.
+    /// Removes the mount whose root is this dentry (umount2); EINVAL if
+    /// nothing is mounted here.
+    pub fn unmount(self: &Arc<Self>) -> Result<(), Errno> {
+        let parent = self.parent.as_ref().ok_or(Errno::EINVAL)?;
+        let mut d = parent
+            .children
+            .lock()
+            .get(&self.name)
+            .cloned()
+            .ok_or(Errno::EINVAL)?;
+        loop {
+            let next = d.mounted.lock().clone().ok_or(Errno::EINVAL)?;
+            if Arc::ptr_eq(&next, self) {
+                *d.mounted.lock() = self.mounted.lock().take();
+                return Ok(());
+            }
+            d = next;
+        }
+    }
+
+    /// Whether this dentry is the root of a mount (other than the
+    /// sandbox's root).
+    pub fn is_mount_root(self: &Arc<Self>) -> bool {
+        let Some(parent) = &self.parent else {
+            return false;
+        };
+        let Some(mut d) = parent.children.lock().get(&self.name).cloned() else {
+            return false;
+        };
+        loop {
+            let next = d.mounted.lock().clone();
+            match next {
+                Some(n) if Arc::ptr_eq(&n, self) => return true,
+                Some(n) => d = n,
+                None => return false,
+            }
+        }
+    }
+
+    /// Mounts the filesystem whose root inode is `root` on this dentry
+    /// (on top of what is mounted here already).
     pub fn mount(self: &Arc<Self>, root: Arc<dyn Inode>) -> Arc<Dentry> {
         let top = self.mount_top();
         let d = Dentry::new(top.name.clone(), top.parent.clone(), root);
