@@ -18,7 +18,7 @@ use crate::vcpu::{
     drain_kick, regs_from_area, regs_from_kvm, regs_to_area, regs_to_kvm, return_path_regs, Vcpu,
     VcpuShared, Where,
 };
-use crate::Shared;
+use crate::{kvm_err, Shared};
 
 /// The kvm platform's [`Context`].
 pub struct KvmContext {
@@ -146,7 +146,7 @@ impl KvmContext {
                 Ok(VcpuExit::Intr) => Exit::Kicked,
                 Ok(other) => Exit::Other(format!("{other:?}")),
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => Exit::Kicked,
-                Err(e) => Exit::Failed(e.errno()),
+                Err(e) => Exit::Failed(e),
             };
             let ran = thread_time().saturating_sub(t0);
             space.app_time.fetch_add(ran, Ordering::SeqCst);
@@ -217,12 +217,7 @@ impl KvmContext {
                 }
                 Exit::Out(p) => return Err(unexpected(&format!("out to port {p:#x}"), &sync)),
                 Exit::Other(what) => return Err(unexpected(&what, &sync)),
-                Exit::Failed(errno) => {
-                    return Err(Error::Host {
-                        op: "KVM_RUN",
-                        source: std::io::Error::from_raw_os_error(errno),
-                    });
-                }
+                Exit::Failed(e) => return Err(kvm_err("KVM_RUN")(e)),
             }
         }
     }
@@ -237,7 +232,7 @@ fn exit_name(e: &Exit) -> String {
         Exit::Out(p) => format!("out {p:#x}"),
         Exit::Kicked => "kicked".into(),
         Exit::Other(s) => s.clone(),
-        Exit::Failed(e) => format!("failed {e}"),
+        Exit::Failed(e) => format!("failed {}", e.errno()),
     }
 }
 
@@ -247,7 +242,7 @@ enum Exit {
     Out(u16),
     Kicked,
     Other(String),
-    Failed(i32),
+    Failed(kvm_ioctls::Error),
 }
 
 fn unexpected(what: &str, sync: &kvm_bindings::kvm_sync_regs) -> Error {
@@ -340,15 +335,9 @@ fn syscall_regs(regs: &mut Regs) {
 /// through the ioctls).
 fn set_bases(v: &mut Vcpu, (fs, gs): (u64, u64)) -> Result<()> {
     if v.at == Where::Fresh {
-        let mut s = v.fd.get_sregs().map_err(|e| Error::Host {
-            op: "KVM_GET_SREGS",
-            source: std::io::Error::from_raw_os_error(e.errno()),
-        })?;
+        let mut s = v.fd.get_sregs().map_err(kvm_err("KVM_GET_SREGS"))?;
         (s.fs.base, s.gs.base) = (fs, gs);
-        v.fd.set_sregs(&s).map_err(|e| Error::Host {
-            op: "KVM_SET_SREGS",
-            source: std::io::Error::from_raw_os_error(e.errno()),
-        })?;
+        v.fd.set_sregs(&s).map_err(kvm_err("KVM_SET_SREGS"))?;
     } else {
         let s = &mut v.fd.sync_regs_mut().sregs;
         (s.fs.base, s.gs.base) = (fs, gs);
@@ -400,12 +389,14 @@ impl Context for KvmContext {
 
     fn fpstate(&mut self, _asp: &dyn AddressSpace) -> Result<FpState> {
         let size = self.shared.xsave_size;
-        let x = self.vcpu().fd.get_xsave().map_err(|e| Error::Host {
-            op: "KVM_GET_XSAVE",
-            source: std::io::Error::from_raw_os_error(e.errno()),
-        })?;
-        let bytes: Vec<u8> = x.region.iter().flat_map(|w| w.to_le_bytes()).collect();
-        Ok(FpState(bytes[..size].to_vec()))
+        let x = self
+            .vcpu()
+            .fd
+            .get_xsave()
+            .map_err(kvm_err("KVM_GET_XSAVE"))?;
+        let mut bytes: Vec<u8> = x.region.iter().flat_map(|w| w.to_le_bytes()).collect();
+        bytes.truncate(size);
+        Ok(FpState(bytes))
     }
 
     fn set_fpstate(&mut self, _asp: &dyn AddressSpace, fp: &FpState) -> Result<()> {
@@ -416,10 +407,7 @@ impl Context for KvmContext {
             x.region[i] = u32::from_le_bytes(w);
         }
         // SAFETY: a plain kvm_xsave of the legacy size; KVM checks it.
-        unsafe { self.vcpu().fd.set_xsave(&x) }.map_err(|e| Error::Host {
-            op: "KVM_SET_XSAVE",
-            source: std::io::Error::from_raw_os_error(e.errno()),
-        })
+        unsafe { self.vcpu().fd.set_xsave(&x) }.map_err(kvm_err("KVM_SET_XSAVE"))
     }
 
     fn home_cpu(&self) -> Option<usize> {

@@ -41,7 +41,8 @@ const FLUSH_SLOT: u32 = 32000;
 /// Where it is (no other memory there).
 const FLUSH_GPA: u64 = 3 << 44;
 
-fn kvm_err(op: &'static str) -> impl Fn(kvm_ioctls::Error) -> Error {
+/// Turns a failed KVM ioctl `op` into the platform's error.
+pub(crate) fn kvm_err(op: &'static str) -> impl Fn(kvm_ioctls::Error) -> Error {
     move |e| Error::Host {
         op,
         source: std::io::Error::from_raw_os_error(e.errno()),

@@ -143,20 +143,17 @@ impl Vcpu {
         id: usize,
         cr3: u64,
     ) -> Result<Vcpu> {
-        let host = |op: &'static str| {
-            move |e: kvm_ioctls::Error| Error::Host {
-                op,
-                source: std::io::Error::from_raw_os_error(e.errno()),
-            }
-        };
-        let mut fd = vm.create_vcpu(id as u64).map_err(host("KVM_CREATE_VCPU"))?;
-        fd.set_cpuid2(&t.cpuid).map_err(host("KVM_SET_CPUID2"))?;
+        let mut fd = vm
+            .create_vcpu(id as u64)
+            .map_err(crate::kvm_err("KVM_CREATE_VCPU"))?;
+        fd.set_cpuid2(&t.cpuid)
+            .map_err(crate::kvm_err("KVM_SET_CPUID2"))?;
         let mut xcrs = kvm_bindings::kvm_xcrs {
             nr_xcrs: 1,
             ..Default::default()
         };
         xcrs.xcrs[0].value = t.xcr0;
-        fd.set_xcrs(&xcrs).map_err(host("KVM_SET_XCRS"))?;
+        fd.set_xcrs(&xcrs).map_err(crate::kvm_err("KVM_SET_XCRS"))?;
         let msr = |index: u32, data: u64| kvm_msr_entry {
             index,
             data,
@@ -171,7 +168,7 @@ impl Vcpu {
             msr(0xc000_0084, 0x4_7700),
         ])
         .map_err(|_| Error::Misuse("msr list"))?;
-        fd.set_msrs(&msrs).map_err(host("KVM_SET_MSRS"))?;
+        fd.set_msrs(&msrs).map_err(crate::kvm_err("KVM_SET_MSRS"))?;
 
         let region = platform_mem::VCPUS + id as u64 * REGION_SIZE;
         let gdt = region + area::GDT;
@@ -237,10 +234,11 @@ impl Vcpu {
             ..Default::default()
         };
         sregs.ss.selector = selector::KERNEL_DS;
-        fd.set_sregs(&sregs).map_err(host("KVM_SET_SREGS"))?;
+        fd.set_sregs(&sregs)
+            .map_err(crate::kvm_err("KVM_SET_SREGS"))?;
         let mut regs = kvm_regs::default();
         return_path_regs(&t.ring0, region, &mut regs);
-        fd.set_regs(&regs).map_err(host("KVM_SET_REGS"))?;
+        fd.set_regs(&regs).map_err(crate::kvm_err("KVM_SET_REGS"))?;
         fd.set_sync_valid_reg(SyncReg::Register);
         fd.set_sync_valid_reg(SyncReg::SystemRegister);
 

@@ -185,7 +185,7 @@ impl Inotify {
         true
     }
 
-    /// Removes every watch on `key` (the file is gone): IN_IGNORED.
+    /// Ends watch `wd` (its file is gone) with IN_IGNORED.
     fn forget(&self, wd: i32) {
         let mut st = self.state.lock();
         if st.watches.remove(&wd).is_some() {

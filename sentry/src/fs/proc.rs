@@ -393,8 +393,9 @@ impl ProcInode {
             }
             FileKind::Statm(p) => {
                 let mm = self.info(p, |i| i.mm.clone())?.ok_or(Errno::ENOENT)?;
+                let vmas = mm.vmas();
                 let pages = |f: &dyn Fn(&crate::mm::Vma) -> bool| -> u64 {
-                    mm.vmas().iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 4096).sum()
+                    vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 4096).sum()
                 };
                 // Every mapped page counts as resident: nothing is swapped.
                 let size = pages(&|_| true);

@@ -27,7 +27,24 @@ struct Side<'a> {
     flags: i32,
 }
 
-impl Side<'_> {
+impl<'a> Side<'a> {
+    /// A side at explicit position `at`, else at the file offset.
+    fn new(file: &'a Arc<File>, at: Option<u64>, flags: i32) -> Side<'a> {
+        Side {
+            file,
+            pos: at.map_or(Pos::Offset, Pos::At),
+            flags,
+        }
+    }
+
+    /// Hands an explicit position back to the loff_t at `addr`.
+    fn report(&self, t: &Task, addr: u64) -> Result<(), Errno> {
+        if let Pos::At(p) = self.pos {
+            t.mm.write_obj(addr, &(p as i64))?;
+        }
+        Ok(())
+    }
+
     fn start(&self) -> u64 {
         match self.pos {
             Pos::At(p) => p,
@@ -128,20 +145,10 @@ pub fn sendfile(t: &mut Task, a: [u64; 6]) -> SysResult {
     if out.flags() & libc::O_APPEND != 0 {
         return Err(Errno::EINVAL);
     }
-    let mut src = Side {
-        file: &inp,
-        pos: at.map_or(Pos::Offset, Pos::At),
-        flags: 0,
-    };
-    let mut dst = Side {
-        file: &out,
-        pos: Pos::Offset,
-        flags: 0,
-    };
+    let mut src = Side::new(&inp, at, 0);
+    let mut dst = Side::new(&out, None, 0);
     let n = copy(&mut src, &mut dst, a[3].min(super::fs::MAX_RW))?;
-    if let (Pos::At(p), true) = (src.pos, a[2] != 0) {
-        t.mm.write_obj(a[2], &(p as i64))?;
-    }
+    src.report(t, a[2])?;
     Ok(n)
 }
 
@@ -169,22 +176,11 @@ pub fn splice(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         0
     };
-    let mut src = Side {
-        file: &inp,
-        pos: at_in.map_or(Pos::Offset, Pos::At),
-        flags: if in_pipe { nonblock } else { 0 },
-    };
-    let mut dst = Side {
-        file: &out,
-        pos: at_out.map_or(Pos::Offset, Pos::At),
-        flags: if out_pipe { nonblock } else { 0 },
-    };
+    let mut src = Side::new(&inp, at_in, if in_pipe { nonblock } else { 0 });
+    let mut dst = Side::new(&out, at_out, if out_pipe { nonblock } else { 0 });
     let n = copy(&mut src, &mut dst, a[4].min(super::fs::MAX_RW))?;
-    for (addr, side) in [(a[1], &src), (a[3], &dst)] {
-        if let (Pos::At(p), true) = (side.pos, addr != 0) {
-            t.mm.write_obj(addr, &(p as i64))?;
-        }
-    }
+    src.report(t, a[1])?;
+    dst.report(t, a[3])?;
     Ok(n)
 }
 
@@ -244,16 +240,8 @@ pub fn copy_file_range(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let (at_in, at_out) = (read_pos(t, a[1])?, read_pos(t, a[3])?);
     let len = a[4].min(super::fs::MAX_RW);
-    let mut src = Side {
-        file: &inp,
-        pos: at_in.map_or(Pos::Offset, Pos::At),
-        flags: 0,
-    };
-    let mut dst = Side {
-        file: &out,
-        pos: at_out.map_or(Pos::Offset, Pos::At),
-        flags: 0,
-    };
+    let mut src = Side::new(&inp, at_in, 0);
+    let mut dst = Side::new(&out, at_out, 0);
     if (si.dev, si.ino) == (so.dev, so.ino) {
         let (s, d) = (src.start(), dst.start());
         if s < d.saturating_add(len) && d < s.saturating_add(len) {
@@ -261,10 +249,7 @@ pub fn copy_file_range(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     }
     let n = copy(&mut src, &mut dst, len)?;
-    for (addr, side) in [(a[1], &src), (a[3], &dst)] {
-        if let (Pos::At(p), true) = (side.pos, addr != 0) {
-            t.mm.write_obj(addr, &(p as i64))?;
-        }
-    }
+    src.report(t, a[1])?;
+    dst.report(t, a[3])?;
     Ok(n)
 }

@@ -12,7 +12,7 @@ use super::fs::{may_access, resolve_at, Target};
 use super::SysResult;
 use crate::errno::Errno;
 use crate::kernel::task::Task;
-use crate::vfs::{Dentry, Inode, Stat};
+use crate::vfs::{Dentry, Stat};
 
 /// Linux's XATTR_NAME_MAX and XATTR_SIZE_MAX.
 const NAME_MAX: usize = 255;
@@ -21,16 +21,7 @@ const SIZE_MAX: usize = 65536;
 /// The inode an xattr call names: by path (following the last symlink or
 /// not) or by fd. Files without a name (pipes, sockets) have no inode to
 /// hold attributes: None.
-fn target(t: &Task, arg: u64, by_fd: bool, follow: bool) -> Result<Option<Arc<dyn Inode>>, Errno> {
-    Ok(target_dentry(t, arg, by_fd, follow)?.map(|d| d.inode.clone()))
-}
-
-fn target_dentry(
-    t: &Task,
-    arg: u64,
-    by_fd: bool,
-    follow: bool,
-) -> Result<Option<Arc<Dentry>>, Errno> {
+fn target(t: &Task, arg: u64, by_fd: bool, follow: bool) -> Result<Option<Arc<Dentry>>, Errno> {
     let target = if by_fd {
         let f = t.fds.get(arg as i32)?;
         match &f.dentry {
@@ -101,7 +92,7 @@ fn check(t: &Task, name: &[u8], st: &Stat, write: bool) -> Result<(), Errno> {
 }
 
 fn do_get(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let inode = target(t, a[0], by_fd, follow)?;
+    let inode = target(t, a[0], by_fd, follow)?.map(|d| d.inode.clone());
     let name = read_name(t, a[1])?;
     let Some(inode) = inode else {
         space(&name)?;
@@ -121,7 +112,7 @@ fn do_get(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
 }
 
 fn do_set(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let dentry = target_dentry(t, a[0], by_fd, follow)?;
+    let dentry = target(t, a[0], by_fd, follow)?;
     let flags = a[4] as i32;
     if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
         return Err(Errno::EINVAL);
@@ -144,7 +135,7 @@ fn do_set(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
 }
 
 fn do_remove(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let dentry = target_dentry(t, a[0], by_fd, follow)?;
+    let dentry = target(t, a[0], by_fd, follow)?;
     let name = read_name(t, a[1])?;
     let Some(d) = dentry else {
         space(&name)?;
@@ -157,7 +148,7 @@ fn do_remove(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult 
 }
 
 fn do_list(t: &mut Task, a: [u64; 6], by_fd: bool, follow: bool) -> SysResult {
-    let Some(inode) = target(t, a[0], by_fd, follow)? else {
+    let Some(inode) = target(t, a[0], by_fd, follow)?.map(|d| d.inode.clone()) else {
         return Ok(0);
     };
     let st = inode.stat()?;
